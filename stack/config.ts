@@ -1,0 +1,84 @@
+// Stack configuration: `supabase/config.toml` is the source of truth (as for
+// `supabase start`), with environment overrides for ports and the data folder.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'smol-toml';
+import { localKeys, type Keys } from './keys.ts';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// The TOML is loosely typed on purpose: each service reads the sections it needs.
+export type Toml = Record<string, any>;
+
+export interface StackConfig {
+  projectRoot: string;
+  supabaseDir: string;
+  dataDir: string;
+  host: string;
+  apiPort: number;
+  dbPort: number;
+  apiUrl: string;
+  dbUrl: string;
+  keys: Keys;
+  toml: Toml;
+  /** Extra environment for edge functions, overriding supabase/functions/.env. */
+  functionsEnv: Record<string, string>;
+}
+
+export interface StackOptions {
+  projectRoot?: string;
+  dataDir?: string;
+  apiPort?: number;
+  dbPort?: number;
+  functionsEnv?: Record<string, string>;
+}
+
+function intFromEnv(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new StackError(`${name}=${raw} is not a port number`, `set ${name} to a number from 1 to 65535`);
+  return n;
+}
+
+/** An error with a one-line cause and a hint, printed without a stack trace. */
+export class StackError extends Error {
+  constructor(message: string, readonly hint: string) {
+    super(message);
+    this.name = 'StackError';
+  }
+}
+
+export function readToml(supabaseDir: string): Toml {
+  const file = path.join(supabaseDir, 'config.toml');
+  try {
+    return parse(readFileSync(file, 'utf8')) as Toml;
+  } catch (err) {
+    throw new StackError(`cannot read ${file}: ${(err as Error).message.split('\n')[0]}`, 'run `npx supabase init` or fix the TOML syntax');
+  }
+}
+
+export function loadConfig(options: StackOptions = {}): StackConfig {
+  const root = options.projectRoot ?? projectRoot;
+  const supabaseDir = path.join(root, 'supabase');
+  const toml = readToml(supabaseDir);
+  const host = '127.0.0.1';
+  const apiPort = options.apiPort ?? intFromEnv('STACK_API_PORT') ?? toml.api?.port ?? 54321;
+  const dbPort = options.dbPort ?? intFromEnv('STACK_DB_PORT') ?? toml.db?.port ?? 54322;
+  const dataDir = path.resolve(options.dataDir ?? process.env.STACK_DATA_DIR ?? path.join(root, '.stack', 'data'));
+  const keys = localKeys(Number(toml.auth?.jwt_expiry ?? 3600));
+  return {
+    projectRoot: root,
+    supabaseDir,
+    dataDir,
+    host,
+    apiPort,
+    dbPort,
+    apiUrl: `http://${host}:${apiPort}`,
+    dbUrl: `postgresql://postgres:postgres@${host}:${dbPort}/postgres`,
+    keys,
+    toml,
+    functionsEnv: options.functionsEnv ?? {},
+  };
+}

@@ -1,0 +1,92 @@
+// Makes the database look like a Supabase project's: the platform bootstrap
+// (versioned SQL in stack/bootstrap, applied with postgres-migrations), then the
+// product's migrations and seed applied by the real `supabase` CLI, so that
+// supabase_migrations.schema_migrations is the same history as in production.
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate } from 'postgres-migrations';
+import postgres from 'postgres';
+import { StackError, type StackConfig } from './config.ts';
+
+const bootstrapDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bootstrap');
+/** The schema that records which bootstrap files ran; not exposed through the API. */
+export const BOOTSTRAP_SCHEMA = 'local_stack';
+
+type Log = (line: string) => void;
+
+/** A superuser connection for stack internals; callers end it. */
+export function adminSql(config: StackConfig, database = 'postgres', max = 1) {
+  return postgres(config.dbUrl.replace(/\/postgres$/, `/${database}`), { max, onnotice: () => {}, connection: { application_name: 'stack' } });
+}
+
+export async function applyBootstrap(config: StackConfig, log: Log): Promise<void> {
+  const sql = adminSql(config);
+  try {
+    await sql`create schema if not exists local_stack`;
+    await sql`revoke all on schema local_stack from public`;
+  } finally {
+    await sql.end();
+  }
+  const connection = {
+    host: config.host,
+    port: config.dbPort,
+    user: 'postgres',
+    password: 'postgres',
+    database: 'postgres',
+    // postgres-migrations keeps its `migrations` table in the first schema on the path.
+    options: `-c search_path=${BOOTSTRAP_SCHEMA}`,
+  };
+  const applied = await migrate(connection, bootstrapDir, { logger: () => {} }).catch((err: Error) => {
+    throw new StackError(`platform bootstrap failed: ${err.message}`, 'fix the SQL under stack/bootstrap, then `npm run db:reset`');
+  });
+  if (applied.length) log(`platform bootstrap: applied ${applied.map((m) => m.name).join(', ')}`);
+}
+
+const require = createRequire(import.meta.url);
+
+/** Path of the pinned CLI's entry point (the npm package's `bin`). */
+function supabaseCli(): string {
+  const pkgJson = require.resolve('supabase/package.json');
+  return path.join(path.dirname(pkgJson), 'dist', 'supabase.js');
+}
+
+export function runSupabaseCli(args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [supabaseCli(), ...args], { cwd, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) {
+        const cause = (stderr || stdout || err.message).trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+        reject(new StackError(`supabase ${args[0]} ${args[1] ?? ''} failed: ${cause}`, 'fix the migration or seed it names, then `npm run db:reset`'));
+      } else resolve(stdout + stderr);
+    });
+  });
+}
+
+/** Applies pending migrations (and the seed, once) with `supabase db push`. */
+export async function pushMigrations(config: StackConfig, log: Log): Promise<void> {
+  const out = await runSupabaseCli(
+    ['db', 'push', '--db-url', `${config.dbUrl}?sslmode=disable`, '--include-seed', '--yes', '--workdir', config.projectRoot],
+    config.projectRoot,
+  );
+  for (const line of out.split('\n')) {
+    if (/^Applying (migration|seed)/.test(line.trim())) log(line.trim());
+  }
+}
+
+/** Drops and recreates the `postgres` database, then bootstraps, migrates and seeds it. */
+export async function resetDatabase(config: StackConfig, log: Log): Promise<void> {
+  const sql = adminSql(config, 'template1');
+  try {
+    await sql`drop database if exists postgres with (force)`;
+    await sql`create database postgres`;
+  } finally {
+    await sql.end();
+  }
+  await prepareDatabase(config, log);
+}
+
+export async function prepareDatabase(config: StackConfig, log: Log): Promise<void> {
+  await applyBootstrap(config, log);
+  await pushMigrations(config, log);
+}

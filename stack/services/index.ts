@@ -1,0 +1,13 @@
+// The services the gateway mounts. A service that is not built yet is an
+// explicit 501 answer naming what is missing.
+import type { Service, ServiceContext } from './service.ts';
+import { unimplementedService } from './unimplemented.ts';
+
+export async function createServices(_ctx: ServiceContext): Promise<Service[]> {
+  return [
+    unimplementedService('/auth/v1', 'Supabase Auth'),
+    unimplementedService('/rest/v1', 'the REST API (PostgREST)'),
+    unimplementedService('/realtime/v1', 'Realtime'),
+    unimplementedService('/functions/v1', 'Edge Functions'),
+  ];
+}

@@ -1,0 +1,2 @@
+-- Local development data. Applied once by `supabase db push --include-seed`
+-- (and again after `npm run db:reset`).

@@ -1,0 +1,38 @@
+// Starts one private local stack for the whole test run, on free ports and in a
+// temporary data folder, so tests never collide with a running `npm start`.
+// With SUPABASE_URL and SUPABASE_DB_URL set, tests target that Supabase instead.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startStack } from '../stack/index.ts';
+import { freePort } from './helpers/ports.ts';
+import type { StackEnv } from './helpers/env.ts';
+
+export default async function setup(project: TestProject) {
+  if (process.env.SUPABASE_URL && process.env.SUPABASE_DB_URL) {
+    project.provide('stack', {
+      url: process.env.SUPABASE_URL,
+      dbUrl: process.env.SUPABASE_DB_URL,
+      anonKey: process.env.SUPABASE_ANON_KEY ?? '',
+      serviceRoleKey: process.env.SUPABASE_SERVICE_ROLE_KEY ?? '',
+      jwtSecret: process.env.SUPABASE_JWT_SECRET ?? '',
+      embedded: false,
+    } satisfies StackEnv);
+    return;
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rambini-test-'));
+  const stack = await startStack({ dataDir, apiPort: await freePort(), dbPort: await freePort() });
+  project.provide('stack', {
+    url: stack.config.apiUrl,
+    dbUrl: stack.config.dbUrl,
+    anonKey: stack.config.keys.anonKey,
+    serviceRoleKey: stack.config.keys.serviceRoleKey,
+    jwtSecret: stack.config.keys.jwtSecret,
+    embedded: true,
+  } satisfies StackEnv);
+  return async () => {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
