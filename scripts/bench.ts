@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startStack, StackError } from '../stack/index.ts';
-import { freePort } from '../tests/helpers/ports.ts';
+import { freePort } from '../stack/postgres.ts';
 import type { BenchContext } from './bench/harness.ts';
 
 const benchDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench');

@@ -78,6 +78,9 @@ export async function pushMigrations(config: StackConfig, log: Log): Promise<voi
 export async function resetDatabase(config: StackConfig, log: Log): Promise<void> {
   const sql = adminSql(config, 'template1');
   try {
+    // Logical replication slots (Realtime's) pin the database: end and drop them first.
+    await sql`select pg_terminate_backend(active_pid) from pg_replication_slots where database = 'postgres' and active_pid is not null`;
+    await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = 'postgres'`;
     await sql`drop database if exists postgres with (force)`;
     await sql`create database postgres`;
   } finally {

@@ -1,9 +1,12 @@
 // Starts and stops the whole local Supabase: Postgres, the database bootstrap
 // and migrations, the API services and the gateway in front of them.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig, type StackConfig, type StackOptions } from './config.ts';
 import { adminSql, prepareDatabase } from './database.ts';
 import { createGateway } from './gateway.ts';
-import { assertPortFree, startPostgres } from './postgres.ts';
+import { assertPortFree, freePort, startPostgres } from './postgres.ts';
 import { createServices } from './services/index.ts';
 import type { Service } from './services/service.ts';
 
@@ -67,4 +70,24 @@ export async function startStack(options: StartOptions = {}): Promise<RunningSta
     throw err;
   }
   return { config, timings, firstRun: pg.created, stop };
+}
+
+/**
+ * Runs `fn` against a throwaway database built from the platform bootstrap and
+ * the migrations (in a temporary folder, on a free port), then removes it.
+ */
+export async function withScratchDatabase<T>(fn: (config: StackConfig) => Promise<T>, log: (line: string) => void = () => {}): Promise<T> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rambini-scratch-'));
+  try {
+    const config = loadConfig({ dataDir, dbPort: await freePort(), apiPort: 0 });
+    const pg = await startPostgres({ dataDir, port: config.dbPort, host: config.host, log });
+    try {
+      await prepareDatabase(config, log);
+      return await fn(config);
+    } finally {
+      await pg.stop();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStack } from '../stack/index.ts';
-import { freePort } from './helpers/ports.ts';
+import { freePort } from '../stack/postgres.ts';
 import type { StackEnv } from './helpers/env.ts';
 
 export default async function setup(project: TestProject) {

@@ -23,17 +23,18 @@ describe('platform bootstrap', () => {
   });
 
   it('grants new public tables to the API roles by default, as Supabase does', async () => {
-    const sql = serviceSql();
-    await sql`create table if not exists public.bootstrap_probe (id int primary key)`;
-    try {
-      const [g] = await sql`
-        select has_table_privilege('anon', 'public.bootstrap_probe', 'select') as anon_select,
-               has_table_privilege('authenticated', 'public.bootstrap_probe', 'insert') as auth_insert,
-               has_table_privilege('service_role', 'public.bootstrap_probe', 'delete') as service_delete`;
-      expect(g).toEqual({ anon_select: true, auth_insert: true, service_delete: true });
-    } finally {
-      await sql`drop table public.bootstrap_probe`;
-    }
+    // Created as `postgres` (as migrations are) and rolled back, so no other test sees it.
+    const grants = await serviceSql()
+      .begin(async (tx) => {
+        await tx`create table public.bootstrap_probe (id int primary key)`;
+        const [g] = await tx`
+          select has_table_privilege('anon', 'public.bootstrap_probe', 'select') as anon_select,
+                 has_table_privilege('authenticated', 'public.bootstrap_probe', 'insert') as auth_insert,
+                 has_table_privilege('service_role', 'public.bootstrap_probe', 'delete') as service_delete`;
+        throw Object.assign(new Error('rollback'), { grants: g });
+      })
+      .catch((err: { grants?: unknown }) => err.grants);
+    expect(grants).toEqual({ anon_select: true, auth_insert: true, service_delete: true });
   });
 
   it('provides the extensions the project uses, in schema extensions', async () => {
