@@ -52,3 +52,10 @@ async function shutdown(signal: string) {
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGHUP', () => void shutdown('SIGHUP'));
+// npm does not pass SIGTERM on past its own shell: when our parent goes away,
+// stop too rather than leave Postgres and the API running as orphans.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown('parent process exited');
+}, 500).unref();

@@ -1,0 +1,201 @@
+// Starting, stopping, restarting and resetting the local stack, and the one-line
+// errors for bad configuration. Each test uses its own data folder and ports.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StackError, startStack, type RunningStack } from '../../stack/index.ts';
+import { resetDatabase } from '../../stack/database.ts';
+import { freePort } from '../../stack/postgres.ts';
+import { stackEnv } from '../helpers/env.ts';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rambini-lifecycle-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function start(dataDir: string): Promise<RunningStack> {
+  return startStack({ dataDir, apiPort: await freePort(), dbPort: await freePort() });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}
+
+describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
+  it('keeps data across a restart, and a reset rebuilds from migrations and seed', async () => {
+    const dataDir = await tempDir();
+    let stack = await start(dataDir);
+    const id = '11111111-2222-3333-4444-555555555555';
+    let sql = postgres(stack.config.dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      expect(stack.firstRun).toBe(true);
+      await sql`insert into auth.users (id, aud, role, phone) values (${id}, 'authenticated', 'authenticated', '2349990000001')`;
+    } finally {
+      await sql.end();
+      await stack.stop();
+    }
+
+    stack = await start(dataDir);
+    sql = postgres(stack.config.dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      expect(stack.firstRun).toBe(false);
+      expect(await sql`select id from public.profiles where id = ${id}`).toHaveLength(1);
+      await sql.end();
+
+      await resetDatabase(stack.config, () => {});
+      sql = postgres(stack.config.dbUrl, { max: 1, onnotice: () => {} });
+      expect(await sql`select id from auth.users where id = ${id}`).toHaveLength(0);
+      const history = await sql`select count(*)::int as n from supabase_migrations.schema_migrations`;
+      expect(history[0].n).toBeGreaterThan(0);
+    } finally {
+      await sql.end();
+      await stack.stop();
+    }
+  });
+
+  it('refuses a taken API port with a one-line cause and a hint', async () => {
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    try {
+      const err = await startStack({ dataDir: await tempDir(), apiPort: port, dbPort: await freePort() }).catch((e) => e);
+      expect(err).toBeInstanceOf(StackError);
+      expect(err.message).toBe(`port ${port} (API gateway) is already in use`);
+      expect(err.hint).toMatch(/STACK_API_PORT/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a taken database port', async () => {
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    try {
+      const err = await startStack({ dataDir: await tempDir(), apiPort: await freePort(), dbPort: port }).catch((e) => e);
+      expect(err).toBeInstanceOf(StackError);
+      expect(err.message).toBe(`port ${port} (Postgres) is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a data folder of another Postgres version', async () => {
+    const dataDir = await tempDir();
+    await writeFile(path.join(dataDir, 'PG_VERSION'), '16\n');
+    const err = await start(dataDir).catch((e) => e);
+    expect(err).toBeInstanceOf(StackError);
+    expect(err.message).toMatch(/holds a Postgres 16 cluster, this stack runs Postgres 17/);
+  });
+
+  it('refuses a folder that is not a Postgres data folder, or a damaged one', async () => {
+    const notData = await tempDir();
+    await writeFile(path.join(notData, 'notes.txt'), 'hello');
+    const err1 = await start(notData).catch((e) => e);
+    expect(err1).toBeInstanceOf(StackError);
+    expect(err1.message).toMatch(/is not a Postgres data folder/);
+
+    const damaged = await tempDir();
+    await writeFile(path.join(damaged, 'PG_VERSION'), '17\n');
+    await mkdir(path.join(damaged, 'base'));
+    const err2 = await start(damaged).catch((e) => e);
+    expect(err2).toBeInstanceOf(StackError);
+    expect(err2.message).toMatch(/is damaged/);
+  });
+
+  it('`npm start` prints the status table and leaves no process behind on SIGTERM', async () => {
+    const dataDir = await tempDir();
+    const child = spawn('npm', ['start'], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, STACK_DATA_DIR: dataDir, STACK_API_PORT: String(await freePort()), STACK_DB_PORT: String(await freePort()) },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    let running = true;
+    const exited = new Promise<void>((r) => child.on('exit', () => r(void (running = false))));
+    await waitFor(() => output.includes('Press Ctrl-C to stop.') || !running, 20_000);
+    expect(output).toContain('Press Ctrl-C to stop.');
+    expect(output).toMatch(/Local Supabase started \(first run in [\d.]+ s/);
+    expect(output).toMatch(/anon key: eyJ/);
+    expect(output).toMatch(/DB URL: postgresql:\/\/postgres:postgres@127\.0\.0\.1:\d+\/postgres/);
+    const pgPid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    expect(isAlive(pgPid)).toBe(true);
+
+    child.kill('SIGTERM');
+    await exited;
+    expect(await waitFor(() => !isAlive(pgPid), 10_000)).toBe(true);
+    expect(await waitFor(() => !existsSync(path.join(dataDir, 'postmaster.pid')), 5_000)).toBe(true);
+  });
+
+  // The suite normally runs as root (Postgres then runs as the `postgres` OS user);
+  // this runs the whole stack as an ordinary user, the other supported case.
+  it.runIf(process.getuid?.() === 0)('runs as an ordinary (non-root) user', async () => {
+    const dataDir = await tempDir();
+    await chown(dataDir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+    const child = spawn('runuser', ['-u', 'postgres', '--', process.execPath, '--import', 'tsx', 'scripts/start.ts'], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, HOME: dataDir, STACK_DATA_DIR: path.join(dataDir, 'data'), STACK_API_PORT: String(await freePort()), STACK_DB_PORT: String(await freePort()) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    let running = true;
+    const exited = new Promise<void>((r) => child.on('exit', () => r(void (running = false))));
+    await waitFor(() => output.includes('Press Ctrl-C to stop.') || !running, 20_000);
+    expect(output).toContain('Press Ctrl-C to stop.');
+    child.kill('SIGTERM');
+    await exited;
+    expect(output).toContain('Stopped.');
+  });
+
+  it('`npm start` ends with a one-line error, not a stack trace, on bad configuration', async () => {
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    try {
+      const child = spawn('npm', ['start'], {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        env: { ...process.env, STACK_DATA_DIR: await tempDir(), STACK_API_PORT: String(port), STACK_DB_PORT: String(await freePort()) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(code).not.toBe(0);
+      expect(output).toContain(`error: port ${port} (API gateway) is already in use`);
+      expect(output).toMatch(/hint: +stop whatever listens there/);
+      expect(output).not.toMatch(/\n\s+at /);
+    } finally {
+      blocker.close();
+    }
+  });
+});
