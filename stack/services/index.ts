@@ -1,5 +1,6 @@
 // The services the gateway mounts. A service that is not built yet is an
 // explicit 501 answer naming what is missing.
+import { createFunctionsService } from './functions/index.ts';
 import type { Service, ServiceContext } from './service.ts';
 import { unimplementedService } from './unimplemented.ts';
 
@@ -8,6 +9,6 @@ export async function createServices(_ctx: ServiceContext): Promise<Service[]> {
     unimplementedService('/auth/v1', 'Supabase Auth'),
     unimplementedService('/rest/v1', 'the REST API (PostgREST)'),
     unimplementedService('/realtime/v1', 'Realtime'),
-    unimplementedService('/functions/v1', 'Edge Functions'),
+    createFunctionsService(_ctx),
   ];
 }

@@ -1,0 +1,66 @@
+// Which functions exist and what version of their files is on disk. As with
+// `supabase functions serve`, a function is a folder of `supabase/functions/`
+// with an `index.ts` (or the `entrypoint` of its `[functions.<name>]` section);
+// folders starting with `_` or `.` are shared code, not functions.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Toml } from '../../config.ts';
+
+export interface FunctionDef {
+  name: string;
+  /** Absolute path of the module that calls `Deno.serve`. */
+  entrypoint: string;
+  verifyJwt: boolean;
+  /** Changes whenever a file the function may load changes (its folder or the shared files). */
+  fingerprint: string;
+}
+
+/** Files whose change never affects a running function (Deno rewrites its lockfile itself). */
+const IGNORED = new Set(['deno.lock', 'node_modules', '.DS_Store']);
+
+async function fingerprintOf(target: string): Promise<string> {
+  const parts: string[] = [];
+  async function walk(p: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(p, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (IGNORED.has(e.name)) continue;
+      const full = path.join(p, e.name);
+      if (e.isDirectory()) await walk(full);
+      else {
+        const s = await stat(full).catch(() => null);
+        if (s) parts.push(`${full}:${s.mtimeMs}:${s.size}`);
+      }
+    }
+  }
+  await walk(target);
+  return parts.sort().join('|');
+}
+
+/** Valid function names, as the CLI accepts them (also keeps paths inside the folder). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** The function `name` as it is on disk now, or null when there is none. */
+export async function lookupFunction(functionsDir: string, toml: Toml, name: string): Promise<FunctionDef | null> {
+  if (!NAME.test(name)) return null;
+  const section = toml.functions?.[name] ?? {};
+  if (section.enabled === false) return null;
+  const dir = path.join(functionsDir, name);
+  const entrypoint = section.entrypoint ? path.resolve(path.dirname(functionsDir), section.entrypoint) : path.join(dir, 'index.ts');
+  const [dirStat, entryStat] = await Promise.all([stat(dir).catch(() => null), stat(entrypoint).catch(() => null)]);
+  if (!dirStat?.isDirectory() || !entryStat?.isFile()) return null;
+
+  // Shared code: every file of the functions folder outside the function folders.
+  const shared: string[] = [];
+  for (const e of await readdir(functionsDir, { withFileTypes: true })) {
+    if (IGNORED.has(e.name)) continue;
+    const full = path.join(functionsDir, e.name);
+    if (e.isDirectory() && (e.name.startsWith('_') || e.name.startsWith('.'))) shared.push(await fingerprintOf(full));
+    else if (e.isFile()) shared.push(`${full}:${(await stat(full).catch(() => null))?.mtimeMs}`);
+  }
+  return { name, entrypoint, verifyJwt: section.verify_jwt !== false, fingerprint: `${await fingerprintOf(dir)}#${shared.join('|')}` };
+}
