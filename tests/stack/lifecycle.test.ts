@@ -10,7 +10,7 @@ import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StackError, startStack, type RunningStack } from '../../stack/index.ts';
 import { resetDatabase } from '../../stack/database.ts';
-import { freePort } from '../../stack/postgres.ts';
+import { checkPostgresBinaries, freePort, postgresPackageDir } from '../../stack/postgres.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 const dirs: string[] = [];
@@ -197,5 +197,25 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('Postgres binaries check', () => {
+  it('names the missing package and how to install it', async () => {
+    expect(() => checkPostgresBinaries(null)).toThrow(StackError);
+    const empty = await tempDir();
+    const err = (() => {
+      try {
+        checkPostgresBinaries(empty);
+      } catch (e) {
+        return e as StackError;
+      }
+    })();
+    expect(err?.message).toMatch(/Postgres binary is missing or not executable/);
+    expect(err?.hint).toMatch(/npm install/);
+  });
+
+  it('accepts the installed binaries', () => {
+    expect(() => checkPostgresBinaries(postgresPackageDir())).not.toThrow();
   });
 });
