@@ -1,0 +1,163 @@
+// Phone OTP: `POST /otp` sends a code (test OTP, Send SMS hook, or the stack
+// log) and `POST /verify` exchanges it for a session, as GoTrue's SmsOtp and
+// verifyPost do. Codes are stored as GoTrue stores them: sha224(phone + code).
+import { createHash, randomInt } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type postgres from 'postgres';
+import { AuthError, badRequest, forbidden, tooManyRequests, unprocessable } from './errors.ts';
+import { clientIp, issueSession, type TokenContext } from './sessions.ts';
+import { invokeSendSmsHook } from './sms-hook.ts';
+import {
+  findUserByPhone, insertUser, isBanned, normalizePhone, syncProviders, upsertIdentity, userJson, type UserRow,
+} from './users.ts';
+
+export const tokenHash = (phone: string, otp: string) => createHash('sha224').update(phone + otp).digest('hex');
+
+/** Per-instance hourly SMS budget (`[auth.rate_limit] sms_sent`), a sliding window like GoTrue's limiter. */
+export class HourlyLimiter {
+  private sent: number[] = [];
+  constructor(private readonly perHour: number) {}
+  take(): boolean {
+    const now = Date.now();
+    this.sent = this.sent.filter((t) => t > now - 3_600_000);
+    if (this.sent.length >= this.perHour) return false;
+    this.sent.push(now);
+    return true;
+  }
+}
+
+export interface OtpContext extends TokenContext {
+  sql: postgres.Sql;
+  smsLimiter: HourlyLimiter;
+  /** Wrong codes per user since their last OTP was sent. */
+  failedAttempts: Map<string, number>;
+  log: (line: string) => void;
+}
+
+function generateOtp(length: number): string {
+  let otp = '';
+  for (let i = 0; i < length; i++) otp += String(randomInt(10));
+  return otp;
+}
+
+function secondsUntil(sentAt: Date, intervalMs: number): number {
+  return Math.max(1, Math.ceil((sentAt.getTime() + intervalMs - Date.now()) / 1000));
+}
+
+/** GoTrue's sendPhoneConfirmation for the `confirmation` OTP; returns the message id. */
+async function sendPhoneConfirmation(ctx: OtpContext, req: IncomingMessage, tx: postgres.TransactionSql, user: UserRow, phone: string): Promise<string> {
+  const { settings } = ctx;
+  const sentAt = user.confirmation_sent_at;
+  // Checked before the test OTP, so test numbers behave like real ones.
+  if (sentAt && sentAt.getTime() + settings.smsMaxFrequencyMs > Date.now()) {
+    throw tooManyRequests('over_sms_send_rate_limit', `For security purposes, you can only request this after ${secondsUntil(sentAt, settings.smsMaxFrequencyMs)} seconds.`);
+  }
+  let otp = settings.testOtp.get(phone);
+  let messageId = '';
+  if (otp) {
+    messageId = 'test-otp';
+  } else {
+    if (!ctx.smsLimiter.take()) throw tooManyRequests('over_sms_send_rate_limit', 'SMS rate limit exceeded');
+    otp = generateOtp(settings.smsOtpLength);
+    if (settings.sendSmsHook) {
+      await invokeSendSmsHook(settings.sendSmsHook, { user: await userJson(tx, user), otp, phone, ip: clientIp(req) });
+    } else {
+      // What Inbucket would show under `supabase start`: the code, for local development only.
+      ctx.log(`auth: SMS OTP for +${phone}: ${otp} (no [auth.hook.send_sms] configured)`);
+    }
+  }
+  const hash = tokenHash(phone, otp);
+  await tx`update auth.users set confirmation_token = ${hash}, confirmation_sent_at = now() where id = ${user.id}`;
+  await tx`
+    insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at)
+    values (gen_random_uuid(), ${user.id}, 'confirmation_token', ${hash}, ${phone}, now(), now())
+    on conflict (user_id, token_type) do update set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()`;
+  ctx.failedAttempts.delete(user.id);
+  return messageId;
+}
+
+function objectOrEmpty(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export async function handleOtp(ctx: OtpContext, req: IncomingMessage, body: Record<string, unknown>): Promise<Record<string, string>> {
+  const { settings } = ctx;
+  if (body.email && body.phone) throw badRequest('validation_failed', 'Only an email address or phone number should be provided');
+  if (body.email) throw badRequest('email_provider_disabled', 'Email OTP is not supported by the local stack; sign in by phone');
+  if (!body.phone) throw badRequest('validation_failed', 'One of email or phone must be set');
+  const createUser = body.create_user !== false;
+  const phone = normalizePhone(body.phone);
+  if (!createUser && !(await findUserByPhone(ctx.sql, phone))) throw unprocessable('otp_disabled', 'Signups not allowed for otp');
+  if (!settings.phoneEnabled) throw badRequest('phone_provider_disabled', 'Unsupported phone provider');
+  const channel = body.channel ?? 'sms';
+  if (channel !== 'sms') {
+    throw badRequest('validation_failed', "Invalid channel, supported values are 'sms' or 'whatsapp'. 'whatsapp' is only supported if Twilio or Twilio Verify is used as the provider.");
+  }
+
+  return ctx.sql.begin(async (tx) => {
+    let user = await findUserByPhone(tx, phone, true);
+    const signingUp = !user || !user.phone_confirmed_at;
+    if (signingUp) {
+      if (!settings.signupEnabled) throw unprocessable('signup_disabled', 'Signups not allowed for this instance');
+      if (!user) {
+        user = await insertUser(tx, { phone, phoneConfirmed: settings.phoneAutoconfirm, userMetadata: objectOrEmpty(body.data) });
+      } else if (settings.phoneAutoconfirm) {
+        [user] = await tx<UserRow[]>`update auth.users set phone_confirmed_at = now(), updated_at = now() where id = ${user.id} returning *`;
+      }
+    }
+    const messageId = await sendPhoneConfirmation(ctx, req, tx, user!, phone);
+    // A sign-up without autoconfirm answers `{}` like GoTrue's Signup; otherwise the message id.
+    const answer: Record<string, string> = {};
+    if (messageId && !(signingUp && !settings.phoneAutoconfirm)) answer.message_id = messageId;
+    return answer;
+  });
+}
+
+const INVALID_OTP = () => forbidden('otp_expired', 'Token has expired or is invalid');
+
+export async function handleVerify(ctx: OtpContext, req: IncomingMessage, body: Record<string, unknown>) {
+  const { settings } = ctx;
+  const type = body.type;
+  if (!type) throw badRequest('validation_failed', 'Verify requires a verification type');
+  const token = typeof body.token === 'string' ? body.token : '';
+  const hashParam = typeof body.token_hash === 'string' ? body.token_hash : '';
+  if ((!token && !hashParam) || (token && hashParam)) throw badRequest('validation_failed', 'Verify requires either a token or a token hash');
+  if (hashParam) throw badRequest('validation_failed', 'Verification by token_hash is for email links, which the local stack does not send');
+  if (body.email && !body.phone) throw badRequest('validation_failed', 'Email OTP is not supported by the local stack; sign in by phone');
+  if (!body.phone || body.email) throw badRequest('validation_failed', 'Only an email address or phone number should be provided on verify');
+  const phone = normalizePhone(body.phone);
+  if (type !== 'sms') throw badRequest('validation_failed', 'Unsupported verification type');
+  const hash = tokenHash(phone, token);
+
+  const outcome = await ctx.sql.begin(async (tx) => {
+    const user = await findUserByPhone(tx, phone, true);
+    if (!user) return INVALID_OTP();
+    if (isBanned(user)) return forbidden('user_banned', 'User is banned');
+    const isTestOtp = settings.testOtp.get(phone) === token;
+    if (!isTestOtp) {
+      const sentAt = user.confirmation_sent_at;
+      const valid = !!user.confirmation_token && !!sentAt
+        && Date.now() <= sentAt.getTime() + settings.smsOtpExpirySeconds * 1000
+        && user.confirmation_token === hash;
+      if (!valid) {
+        const failures = (ctx.failedAttempts.get(user.id) ?? 0) + 1;
+        ctx.failedAttempts.set(user.id, failures);
+        if (failures >= settings.smsMaxVerifyAttempts && user.confirmation_token) {
+          // Too many wrong codes: the OTP is void; only a new one can sign in.
+          await tx`update auth.users set confirmation_token = '' where id = ${user.id}`;
+          await tx`delete from auth.one_time_tokens where user_id = ${user.id} and token_type = 'confirmation_token'`;
+        }
+        return INVALID_OTP();
+      }
+    }
+    // GoTrue's ConfirmPhone: the code is used up.
+    await tx`update auth.users set phone_confirmed_at = coalesce(phone_confirmed_at, now()), confirmation_token = '', updated_at = now() where id = ${user.id}`;
+    await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
+    await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true });
+    await syncProviders(tx, user.id);
+    ctx.failedAttempts.delete(user.id);
+    return issueSession(ctx, tx, req, user.id);
+  });
+  if (outcome instanceof AuthError) throw outcome;
+  return outcome;
+}
