@@ -1,12 +1,13 @@
 // The services the gateway mounts. A service that is not built yet is an
 // explicit 501 answer naming what is missing.
+import { createAuthService } from './auth/index.ts';
 import { createFunctionsService } from './functions/index.ts';
 import type { Service, ServiceContext } from './service.ts';
 import { unimplementedService } from './unimplemented.ts';
 
 export async function createServices(_ctx: ServiceContext): Promise<Service[]> {
   return [
-    unimplementedService('/auth/v1', 'Supabase Auth'),
+    createAuthService(_ctx),
     unimplementedService('/rest/v1', 'the REST API (PostgREST)'),
     unimplementedService('/realtime/v1', 'Realtime'),
     createFunctionsService(_ctx),
