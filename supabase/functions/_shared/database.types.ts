@@ -9,12 +9,630 @@ export type Json =
 export type Database = {
   public: {
     Tables: {
+      addresses: {
+        Row: {
+          city: string
+          country: string
+          created_at: string
+          id: string
+          instructions: string | null
+          is_default: boolean
+          label: string
+          lat: number
+          line1: string
+          lng: number
+          state: string | null
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          city: string
+          country?: string
+          created_at?: string
+          id?: string
+          instructions?: string | null
+          is_default?: boolean
+          label: string
+          lat: number
+          line1: string
+          lng: number
+          state?: string | null
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          city?: string
+          country?: string
+          created_at?: string
+          id?: string
+          instructions?: string | null
+          is_default?: boolean
+          label?: string
+          lat?: number
+          line1?: string
+          lng?: number
+          state?: string | null
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "addresses_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      menu_categories: {
+        Row: {
+          created_at: string
+          id: string
+          name: string
+          sort_order: number
+          vendor_id: string
+        }
+        Insert: {
+          created_at?: string
+          id?: string
+          name: string
+          sort_order?: number
+          vendor_id: string
+        }
+        Update: {
+          created_at?: string
+          id?: string
+          name?: string
+          sort_order?: number
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "menu_categories_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      menu_items: {
+        Row: {
+          category_id: string | null
+          created_at: string
+          description: string | null
+          id: string
+          image_url: string | null
+          is_available: boolean
+          name: string
+          price: number
+          sort_order: number
+          updated_at: string
+          vendor_id: string
+        }
+        Insert: {
+          category_id?: string | null
+          created_at?: string
+          description?: string | null
+          id?: string
+          image_url?: string | null
+          is_available?: boolean
+          name: string
+          price: number
+          sort_order?: number
+          updated_at?: string
+          vendor_id: string
+        }
+        Update: {
+          category_id?: string | null
+          created_at?: string
+          description?: string | null
+          id?: string
+          image_url?: string | null
+          is_available?: boolean
+          name?: string
+          price?: number
+          sort_order?: number
+          updated_at?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "menu_items_category_id_vendor_id_fkey"
+            columns: ["category_id", "vendor_id"]
+            isOneToOne: false
+            referencedRelation: "menu_categories"
+            referencedColumns: ["id", "vendor_id"]
+          },
+          {
+            foreignKeyName: "menu_items_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      modifier_groups: {
+        Row: {
+          created_at: string
+          id: string
+          max_select: number
+          menu_item_id: string
+          min_select: number
+          name: string
+          sort_order: number
+          vendor_id: string
+        }
+        Insert: {
+          created_at?: string
+          id?: string
+          max_select?: number
+          menu_item_id: string
+          min_select?: number
+          name: string
+          sort_order?: number
+          vendor_id: string
+        }
+        Update: {
+          created_at?: string
+          id?: string
+          max_select?: number
+          menu_item_id?: string
+          min_select?: number
+          name?: string
+          sort_order?: number
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "modifier_groups_menu_item_id_vendor_id_fkey"
+            columns: ["menu_item_id", "vendor_id"]
+            isOneToOne: false
+            referencedRelation: "menu_items"
+            referencedColumns: ["id", "vendor_id"]
+          },
+          {
+            foreignKeyName: "modifier_groups_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      modifiers: {
+        Row: {
+          created_at: string
+          group_id: string
+          id: string
+          is_available: boolean
+          name: string
+          price_delta: number
+          sort_order: number
+          vendor_id: string
+        }
+        Insert: {
+          created_at?: string
+          group_id: string
+          id?: string
+          is_available?: boolean
+          name: string
+          price_delta?: number
+          sort_order?: number
+          vendor_id: string
+        }
+        Update: {
+          created_at?: string
+          group_id?: string
+          id?: string
+          is_available?: boolean
+          name?: string
+          price_delta?: number
+          sort_order?: number
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "modifiers_group_id_vendor_id_fkey"
+            columns: ["group_id", "vendor_id"]
+            isOneToOne: false
+            referencedRelation: "modifier_groups"
+            referencedColumns: ["id", "vendor_id"]
+          },
+          {
+            foreignKeyName: "modifiers_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      order_events: {
+        Row: {
+          actor_id: string | null
+          actor_role: string
+          created_at: string
+          from_status: string | null
+          id: number
+          order_id: string
+          reason: string | null
+          to_status: string
+        }
+        Insert: {
+          actor_id?: string | null
+          actor_role: string
+          created_at?: string
+          from_status?: string | null
+          id?: never
+          order_id: string
+          reason?: string | null
+          to_status: string
+        }
+        Update: {
+          actor_id?: string | null
+          actor_role?: string
+          created_at?: string
+          from_status?: string | null
+          id?: never
+          order_id?: string
+          reason?: string | null
+          to_status?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "order_events_actor_id_fkey"
+            columns: ["actor_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "order_events_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      order_items: {
+        Row: {
+          id: string
+          line_total: number
+          menu_item_id: string | null
+          modifiers: NonNullable<Json>
+          modifiers_total: number
+          name: string
+          order_id: string
+          position: number
+          quantity: number
+          unit_price: number
+        }
+        Insert: {
+          id?: string
+          line_total: number
+          menu_item_id?: string | null
+          modifiers?: NonNullable<Json>
+          modifiers_total?: number
+          name: string
+          order_id: string
+          position: number
+          quantity: number
+          unit_price: number
+        }
+        Update: {
+          id?: string
+          line_total?: number
+          menu_item_id?: string | null
+          modifiers?: NonNullable<Json>
+          modifiers_total?: number
+          name?: string
+          order_id?: string
+          position?: number
+          quantity?: number
+          unit_price?: number
+        }
+        Relationships: [
+          {
+            foreignKeyName: "order_items_menu_item_id_fkey"
+            columns: ["menu_item_id"]
+            isOneToOne: false
+            referencedRelation: "menu_items"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "order_items_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      orders: {
+        Row: {
+          accepted_at: string | null
+          address_id: string | null
+          cancel_reason: string | null
+          cancelled_at: string | null
+          cancelled_by: string | null
+          cancelled_by_role: string | null
+          commission: number
+          commission_rate: number
+          completed_at: string | null
+          created_at: string
+          currency: string
+          customer_id: string
+          delivery_address: Json | null
+          delivery_fee: number
+          fulfillment: string
+          id: string
+          idempotency_key: string | null
+          note: string | null
+          number: string
+          out_for_delivery_at: string | null
+          paid_at: string | null
+          payment_method: string
+          payment_status: string
+          ready_at: string | null
+          status: string
+          subtotal: number
+          total: number
+          updated_at: string
+          vendor_id: string
+        }
+        Insert: {
+          accepted_at?: string | null
+          address_id?: string | null
+          cancel_reason?: string | null
+          cancelled_at?: string | null
+          cancelled_by?: string | null
+          cancelled_by_role?: string | null
+          commission: number
+          commission_rate: number
+          completed_at?: string | null
+          created_at?: string
+          currency: string
+          customer_id: string
+          delivery_address?: Json | null
+          delivery_fee: number
+          fulfillment: string
+          id?: string
+          idempotency_key?: string | null
+          note?: string | null
+          number?: string
+          out_for_delivery_at?: string | null
+          paid_at?: string | null
+          payment_method: string
+          payment_status: string
+          ready_at?: string | null
+          status: string
+          subtotal: number
+          total: number
+          updated_at?: string
+          vendor_id: string
+        }
+        Update: {
+          accepted_at?: string | null
+          address_id?: string | null
+          cancel_reason?: string | null
+          cancelled_at?: string | null
+          cancelled_by?: string | null
+          cancelled_by_role?: string | null
+          commission?: number
+          commission_rate?: number
+          completed_at?: string | null
+          created_at?: string
+          currency?: string
+          customer_id?: string
+          delivery_address?: Json | null
+          delivery_fee?: number
+          fulfillment?: string
+          id?: string
+          idempotency_key?: string | null
+          note?: string | null
+          number?: string
+          out_for_delivery_at?: string | null
+          paid_at?: string | null
+          payment_method?: string
+          payment_status?: string
+          ready_at?: string | null
+          status?: string
+          subtotal?: number
+          total?: number
+          updated_at?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "orders_address_id_fkey"
+            columns: ["address_id"]
+            isOneToOne: false
+            referencedRelation: "addresses"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "orders_cancelled_by_fkey"
+            columns: ["cancelled_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "orders_customer_id_fkey"
+            columns: ["customer_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "orders_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payment_events: {
+        Row: {
+          created_at: string
+          event_type: string
+          id: string
+          outcome: string
+          payload: Json | null
+          payment_id: string | null
+          provider: string
+          provider_event_id: string
+        }
+        Insert: {
+          created_at?: string
+          event_type: string
+          id?: string
+          outcome: string
+          payload?: Json | null
+          payment_id?: string | null
+          provider: string
+          provider_event_id: string
+        }
+        Update: {
+          created_at?: string
+          event_type?: string
+          id?: string
+          outcome?: string
+          payload?: Json | null
+          payment_id?: string | null
+          provider?: string
+          provider_event_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payment_events_payment_id_fkey"
+            columns: ["payment_id"]
+            isOneToOne: false
+            referencedRelation: "payments"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payments: {
+        Row: {
+          amount: number
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          id: string
+          order_id: string | null
+          paid_at: string | null
+          provider: string
+          provider_data: NonNullable<Json>
+          provider_payment_id: string | null
+          purpose: string
+          reference: string
+          refunded_amount: number
+          status: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          amount: number
+          created_at?: string
+          currency: string
+          failure_reason?: string | null
+          id?: string
+          order_id?: string | null
+          paid_at?: string | null
+          provider: string
+          provider_data?: NonNullable<Json>
+          provider_payment_id?: string | null
+          purpose: string
+          reference?: string
+          refunded_amount?: number
+          status?: string
+          updated_at?: string
+          user_id: string
+        }
+        Update: {
+          amount?: number
+          created_at?: string
+          currency?: string
+          failure_reason?: string | null
+          id?: string
+          order_id?: string | null
+          paid_at?: string | null
+          provider?: string
+          provider_data?: NonNullable<Json>
+          provider_payment_id?: string | null
+          purpose?: string
+          reference?: string
+          refunded_amount?: number
+          status?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payments_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payments_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      platform_ledger: {
+        Row: {
+          amount: number
+          created_at: string
+          id: string
+          idempotency_key: string
+          order_id: string | null
+          type: string
+        }
+        Insert: {
+          amount: number
+          created_at?: string
+          id?: string
+          idempotency_key: string
+          order_id?: string | null
+          type: string
+        }
+        Update: {
+          amount?: number
+          created_at?: string
+          id?: string
+          idempotency_key?: string
+          order_id?: string | null
+          type?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "platform_ledger_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       profiles: {
         Row: {
           created_at: string
           full_name: string | null
           id: string
           phone: string | null
+          role: string
+          status: string
           updated_at: string
         }
         Insert: {
@@ -22,6 +640,8 @@ export type Database = {
           full_name?: string | null
           id: string
           phone?: string | null
+          role?: string
+          status?: string
           updated_at?: string
         }
         Update: {
@@ -29,16 +649,519 @@ export type Database = {
           full_name?: string | null
           id?: string
           phone?: string | null
+          role?: string
+          status?: string
           updated_at?: string
         }
         Relationships: []
+      }
+      vendor_hours: {
+        Row: {
+          closes_at: string
+          created_at: string
+          id: string
+          opens_at: string
+          vendor_id: string
+          weekday: number
+        }
+        Insert: {
+          closes_at: string
+          created_at?: string
+          id?: string
+          opens_at: string
+          vendor_id: string
+          weekday: number
+        }
+        Update: {
+          closes_at?: string
+          created_at?: string
+          id?: string
+          opens_at?: string
+          vendor_id?: string
+          weekday?: number
+        }
+        Relationships: [
+          {
+            foreignKeyName: "vendor_hours_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      vendors: {
+        Row: {
+          address_line: string | null
+          base_delivery_fee: number
+          commission_rate: number
+          created_at: string
+          cuisines: string[]
+          currency: string
+          delivery_radius_km: number
+          description: string | null
+          id: string
+          is_open: boolean
+          lat: number
+          lng: number
+          logo_url: string | null
+          min_order_amount: number
+          name: string
+          owner_id: string
+          phone: string | null
+          prep_time_minutes: number
+          rating: number | null
+          rating_count: number
+          search_text: string
+          slug: string
+          status: string
+          updated_at: string
+          is_open_now: boolean | null
+        }
+        Insert: {
+          address_line?: string | null
+          base_delivery_fee?: number
+          commission_rate?: number
+          created_at?: string
+          cuisines?: string[]
+          currency?: string
+          delivery_radius_km?: number
+          description?: string | null
+          id?: string
+          is_open?: boolean
+          lat: number
+          lng: number
+          logo_url?: string | null
+          min_order_amount?: number
+          name: string
+          owner_id?: string
+          phone?: string | null
+          prep_time_minutes?: number
+          rating?: number | null
+          rating_count?: number
+          search_text?: string
+          slug: string
+          status?: string
+          updated_at?: string
+        }
+        Update: {
+          address_line?: string | null
+          base_delivery_fee?: number
+          commission_rate?: number
+          created_at?: string
+          cuisines?: string[]
+          currency?: string
+          delivery_radius_km?: number
+          description?: string | null
+          id?: string
+          is_open?: boolean
+          lat?: number
+          lng?: number
+          logo_url?: string | null
+          min_order_amount?: number
+          name?: string
+          owner_id?: string
+          phone?: string | null
+          prep_time_minutes?: number
+          rating?: number | null
+          rating_count?: number
+          search_text?: string
+          slug?: string
+          status?: string
+          updated_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "vendors_owner_id_fkey"
+            columns: ["owner_id"]
+            isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      wallet_transactions: {
+        Row: {
+          amount: number
+          balance_after: number
+          created_at: string
+          created_by: string | null
+          id: string
+          idempotency_key: string
+          note: string | null
+          order_id: string | null
+          payment_id: string | null
+          reference: string
+          type: string
+          wallet_id: string
+        }
+        Insert: {
+          amount: number
+          balance_after: number
+          created_at?: string
+          created_by?: string | null
+          id?: string
+          idempotency_key: string
+          note?: string | null
+          order_id?: string | null
+          payment_id?: string | null
+          reference: string
+          type: string
+          wallet_id: string
+        }
+        Update: {
+          amount?: number
+          balance_after?: number
+          created_at?: string
+          created_by?: string | null
+          id?: string
+          idempotency_key?: string
+          note?: string | null
+          order_id?: string | null
+          payment_id?: string | null
+          reference?: string
+          type?: string
+          wallet_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "wallet_transactions_created_by_fkey"
+            columns: ["created_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "wallet_transactions_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "wallet_transactions_payment_id_fkey"
+            columns: ["payment_id"]
+            isOneToOne: false
+            referencedRelation: "payments"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "wallet_transactions_wallet_id_fkey"
+            columns: ["wallet_id"]
+            isOneToOne: false
+            referencedRelation: "wallets"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      wallets: {
+        Row: {
+          balance: number
+          created_at: string
+          currency: string
+          id: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          balance?: number
+          created_at?: string
+          currency?: string
+          id?: string
+          updated_at?: string
+          user_id: string
+        }
+        Update: {
+          balance?: number
+          created_at?: string
+          currency?: string
+          id?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "wallets_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
       }
     }
     Views: {
       [_ in never]: never
     }
     Functions: {
-      [_ in never]: never
+      begin_payment: {
+        Args: {
+          p_order_id?: string
+          p_provider: string
+          p_topup_amount?: number
+          p_user_id: string
+        }
+        Returns: {
+          amount: number
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          id: string
+          order_id: string | null
+          paid_at: string | null
+          provider: string
+          provider_data: NonNullable<Json>
+          provider_payment_id: string | null
+          purpose: string
+          reference: string
+          refunded_amount: number
+          status: string
+          updated_at: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payments"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      cancel_order: {
+        Args: { p_order_id: string; p_reason?: string }
+        Returns: {
+          accepted_at: string | null
+          address_id: string | null
+          cancel_reason: string | null
+          cancelled_at: string | null
+          cancelled_by: string | null
+          cancelled_by_role: string | null
+          commission: number
+          commission_rate: number
+          completed_at: string | null
+          created_at: string
+          currency: string
+          customer_id: string
+          delivery_address: Json | null
+          delivery_fee: number
+          fulfillment: string
+          id: string
+          idempotency_key: string | null
+          note: string | null
+          number: string
+          out_for_delivery_at: string | null
+          paid_at: string | null
+          payment_method: string
+          payment_status: string
+          ready_at: string | null
+          status: string
+          subtotal: number
+          total: number
+          updated_at: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "orders"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      confirm_payment: {
+        Args: {
+          p_amount: number
+          p_currency: string
+          p_payload?: Json
+          p_provider: string
+          p_provider_event_id: string
+          p_provider_payment_id?: string
+          p_reference: string
+        }
+        Returns: Json
+      }
+      expire_unpaid_orders: {
+        Args: Record<PropertyKey, never>
+        Returns: number
+      }
+      is_open_now: {
+        Args: { v: Database["public"]["Tables"]["vendors"]["Row"] }
+        Returns: boolean
+      }
+      nearby_vendors: {
+        Args: {
+          p_lat: number
+          p_lng: number
+          p_radius_km?: number
+          p_search?: string
+        }
+        Returns: {
+          base_delivery_fee: number
+          cuisines: string[]
+          currency: string
+          delivery_radius_km: number
+          description: string
+          distance_km: number
+          id: string
+          is_open_now: boolean
+          lat: number
+          lng: number
+          logo_url: string
+          min_order_amount: number
+          name: string
+          prep_time_minutes: number
+          rating: number
+          rating_count: number
+          slug: string
+        }[]
+      }
+      place_order: {
+        Args: {
+          p_address_id: string
+          p_fulfillment: string
+          p_idempotency_key?: string
+          p_items: Json
+          p_note?: string
+          p_payment_method: string
+          p_vendor_id: string
+        }
+        Returns: {
+          accepted_at: string | null
+          address_id: string | null
+          cancel_reason: string | null
+          cancelled_at: string | null
+          cancelled_by: string | null
+          cancelled_by_role: string | null
+          commission: number
+          commission_rate: number
+          completed_at: string | null
+          created_at: string
+          currency: string
+          customer_id: string
+          delivery_address: Json | null
+          delivery_fee: number
+          fulfillment: string
+          id: string
+          idempotency_key: string | null
+          note: string | null
+          number: string
+          out_for_delivery_at: string | null
+          paid_at: string | null
+          payment_method: string
+          payment_status: string
+          ready_at: string | null
+          status: string
+          subtotal: number
+          total: number
+          updated_at: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "orders"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      quote_order: {
+        Args: {
+          p_address_id?: string
+          p_fulfillment: string
+          p_items: Json
+          p_vendor_id: string
+        }
+        Returns: Json
+      }
+      record_payment_failure: {
+        Args: {
+          p_payload?: Json
+          p_provider: string
+          p_provider_event_id: string
+          p_reason?: string
+          p_reference: string
+        }
+        Returns: Json
+      }
+      record_refund: {
+        Args: {
+          p_amount: number
+          p_currency: string
+          p_payload?: Json
+          p_provider: string
+          p_provider_event_id: string
+          p_reference: string
+        }
+        Returns: Json
+      }
+      set_payment_provider_data: {
+        Args: {
+          p_payment_id: string
+          p_provider_data?: Json
+          p_provider_payment_id: string
+        }
+        Returns: {
+          amount: number
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          id: string
+          order_id: string | null
+          paid_at: string | null
+          provider: string
+          provider_data: NonNullable<Json>
+          provider_payment_id: string | null
+          purpose: string
+          reference: string
+          refunded_amount: number
+          status: string
+          updated_at: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payments"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      update_order_status: {
+        Args: { p_order_id: string; p_reason?: string; p_status: string }
+        Returns: {
+          accepted_at: string | null
+          address_id: string | null
+          cancel_reason: string | null
+          cancelled_at: string | null
+          cancelled_by: string | null
+          cancelled_by_role: string | null
+          commission: number
+          commission_rate: number
+          completed_at: string | null
+          created_at: string
+          currency: string
+          customer_id: string
+          delivery_address: Json | null
+          delivery_fee: number
+          fulfillment: string
+          id: string
+          idempotency_key: string | null
+          note: string | null
+          number: string
+          out_for_delivery_at: string | null
+          paid_at: string | null
+          payment_method: string
+          payment_status: string
+          ready_at: string | null
+          status: string
+          subtotal: number
+          total: number
+          updated_at: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "orders"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
     }
     Enums: {
       [_ in never]: never

@@ -1,0 +1,136 @@
+// Product fixtures for the domain tests: users with roles, vendors with menus,
+// addresses and wallet money, written as the platform would (superuser SQL for
+// what only admins or payments can do, the user's own role for the rest).
+import { asUser, createUser, serviceSql } from '../helpers/db.ts';
+
+/** Victoria Island, Lagos: vendors sit here, nearby addresses are within a few km. */
+export const VI = { lat: 6.4281, lng: 3.4219 };
+/** Ikeja, about 20 km north of Victoria Island. */
+export const IKEJA = { lat: 6.6018, lng: 3.3515 };
+
+export interface TestUser {
+  id: string;
+  phone: string;
+}
+
+export async function createCustomer(): Promise<TestUser & { addressId: string }> {
+  const user = await createUser();
+  const [address] = await asUser(user.id, (tx) => tx`
+    insert into public.addresses (label, line1, city, lat, lng)
+    values ('Home', '12 Adeola Odeku St', 'Lagos', ${VI.lat + 0.01}, ${VI.lng + 0.01})
+    returning id`);
+  return { ...user, addressId: address.id };
+}
+
+export async function createAdmin(): Promise<TestUser> {
+  const user = await createUser();
+  await serviceSql()`update public.profiles set role = 'admin' where id = ${user.id}`;
+  return user;
+}
+
+/** Credits a wallet through the ledger, as a confirmed top-up would. */
+export async function fundWallet(userId: string, amount: number): Promise<void> {
+  await serviceSql()`
+    select private.post_wallet_entry(${userId}::uuid, ${amount}::bigint, 'topup', 'test funding', ${'test:' + crypto.randomUUID()})`;
+}
+
+export async function walletBalance(userId: string): Promise<number> {
+  const [w] = await serviceSql()`select balance from public.wallets where user_id = ${userId}`;
+  return Number(w.balance);
+}
+
+export interface TestVendor {
+  id: string;
+  owner: TestUser;
+  /** Jollof rice, 250000 kobo, with a required Protein group (Chicken +80000, Beef +60000) and optional Extras (max 2). */
+  jollof: string;
+  chicken: string;
+  beef: string;
+  plantain: string;
+  coleslaw: string;
+  moimoi: string;
+  /** Suya, 150000 kobo, no modifiers. */
+  suya: string;
+  /** Sold out. */
+  soldOut: string;
+}
+
+export async function createVendor(options: { status?: string; isOpen?: boolean; minOrder?: number; radiusKm?: number; name?: string } = {}): Promise<TestVendor> {
+  const owner = await createUser();
+  const name = options.name ?? `Mama Put ${owner.phone.slice(-4)}`;
+  const [vendor] = await asUser(owner.id, (tx) => tx`
+    insert into public.vendors (name, lat, lng, cuisines, address_line)
+    values (${name}, ${VI.lat}, ${VI.lng}, ${['Nigerian', 'Rice']}, '1 Akin Adesola St, Victoria Island')
+    returning id`);
+  await serviceSql()`
+    update public.vendors set status = ${options.status ?? 'active'}, is_open = ${options.isOpen ?? true},
+      min_order_amount = ${options.minOrder ?? 0}, delivery_radius_km = ${options.radiusKm ?? 10}
+    where id = ${vendor.id}`;
+  return asUser(owner.id, async (tx) => {
+    const [cat] = await tx`insert into public.menu_categories (vendor_id, name) values (${vendor.id}, 'Rice') returning id`;
+    const [jollof] = await tx`insert into public.menu_items (vendor_id, category_id, name, price) values (${vendor.id}, ${cat.id}, 'Jollof rice', 250000) returning id`;
+    const [suya] = await tx`insert into public.menu_items (vendor_id, name, price) values (${vendor.id}, 'Suya', 150000) returning id`;
+    const [soldOut] = await tx`insert into public.menu_items (vendor_id, name, price, is_available) values (${vendor.id}, 'Ofada rice', 300000, false) returning id`;
+    const [protein] = await tx`insert into public.modifier_groups (vendor_id, menu_item_id, name, min_select, max_select) values (${vendor.id}, ${jollof.id}, 'Protein', 1, 1) returning id`;
+    const [extras] = await tx`insert into public.modifier_groups (vendor_id, menu_item_id, name, min_select, max_select, sort_order) values (${vendor.id}, ${jollof.id}, 'Extras', 0, 2, 1) returning id`;
+    const [chicken] = await tx`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${vendor.id}, ${protein.id}, 'Chicken', 80000) returning id`;
+    const [beef] = await tx`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${vendor.id}, ${protein.id}, 'Beef', 60000) returning id`;
+    const [plantain] = await tx`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${vendor.id}, ${extras.id}, 'Plantain', 30000) returning id`;
+    const [coleslaw] = await tx`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${vendor.id}, ${extras.id}, 'Coleslaw', 20000) returning id`;
+    const [moimoi] = await tx`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${vendor.id}, ${extras.id}, 'Moi moi', 40000) returning id`;
+    return {
+      id: vendor.id, owner, jollof: jollof.id, suya: suya.id, soldOut: soldOut.id,
+      chicken: chicken.id, beef: beef.id, plantain: plantain.id, coleslaw: coleslaw.id, moimoi: moimoi.id,
+    };
+  });
+}
+
+export interface OrderLine {
+  menu_item_id: string;
+  quantity: number;
+  modifier_ids?: string[];
+}
+
+export interface PlaceOrderArgs {
+  vendorId: string;
+  items: OrderLine[] | unknown;
+  fulfillment?: string;
+  addressId?: string | null;
+  paymentMethod?: string;
+  note?: string | null;
+  idempotencyKey?: string | null;
+}
+
+export type OrderRow = Record<string, any> & { id: string; number: string; status: string; total: string | number };
+
+/** place_order as the given user, as supabase.rpc('place_order', ...) would call it. */
+export async function placeOrder(userId: string, a: PlaceOrderArgs): Promise<OrderRow> {
+  const [o] = await asUser(userId, (tx) => tx`
+    select * from public.place_order(
+      p_vendor_id => ${a.vendorId}::uuid, p_items => ${JSON.stringify(a.items)}::text::jsonb,
+      p_fulfillment => ${a.fulfillment ?? 'delivery'}, p_address_id => ${a.addressId ?? null}::uuid,
+      p_payment_method => ${a.paymentMethod ?? 'wallet'}, p_note => ${a.note ?? null},
+      p_idempotency_key => ${a.idempotencyKey ?? null})`);
+  return o as OrderRow;
+}
+
+export async function setStatus(userId: string, orderId: string, status: string, reason: string | null = null): Promise<OrderRow> {
+  const [o] = await asUser(userId, (tx) => tx`select * from public.update_order_status(${orderId}::uuid, ${status}, ${reason})`);
+  return o as OrderRow;
+}
+
+/** The error a call raised (message = our code), or a failure if it did not raise. */
+export async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: string; detail?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { code: string; message: string; detail?: string };
+    return { code: e.code, message: e.message, detail: e.detail };
+  }
+  throw new Error('expected an error, but the call succeeded');
+}
+
+/** A jollof line with chicken: (250000 + 80000) x quantity. */
+export function jollofWithChicken(v: TestVendor, quantity = 1): OrderLine {
+  return { menu_item_id: v.jollof, quantity, modifier_ids: [v.chicken] };
+}
