@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { startStack } from '../stack/index.ts';
 import { freePort } from '../stack/postgres.ts';
 import type { StackEnv } from './helpers/env.ts';
+import { startFakes } from './fakes/index.ts';
 
 export default async function setup(project: TestProject) {
   if (process.env.SUPABASE_URL && process.env.SUPABASE_DB_URL) {
@@ -22,7 +23,13 @@ export default async function setup(project: TestProject) {
     return;
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rambini-test-'));
-  const stack = await startStack({ dataDir, apiPort: await freePort(), dbPort: await freePort() });
+  // Fake Paystack, Stripe and SMS providers; the functions reach them through their base-URL settings.
+  const fakes = await startFakes();
+  const stack = await startStack({ dataDir, apiPort: await freePort(), dbPort: await freePort(), functionsEnv: fakes.functionsEnv }).catch(async (err) => {
+    await fakes.close();
+    throw err;
+  });
+  project.provide('fakes', fakes.env);
   project.provide('stack', {
     url: stack.config.apiUrl,
     dbUrl: stack.config.dbUrl,
@@ -33,6 +40,7 @@ export default async function setup(project: TestProject) {
   } satisfies StackEnv);
   return async () => {
     await stack.stop();
+    await fakes.close();
     await rm(dataDir, { recursive: true, force: true });
   };
 }

@@ -24,6 +24,8 @@ export interface FunctionsOptions {
   bootTimeoutMs?: number;
 }
 
+const DENO_HOST_ENV = ['NPM_CONFIG_REGISTRY', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy', 'DENO_CERT', 'DENO_TLS_CA_STORE', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS'];
+
 /** Error answers that the runtime itself gives carry `sb-error-code`, as on Supabase. */
 function runtimeError(res: ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { code, message }, { 'sb-error-code': code, 'access-control-allow-origin': '*' });
@@ -52,9 +54,10 @@ export function createFunctionsService(ctx: ServiceContext, options: FunctionsOp
     socketDir ??= mkdtemp(path.join(os.tmpdir(), 'rambini-fn-'));
     const dir = await socketDir;
     const env = await functionEnv(config, path.join(functionsDir, '.env'), log);
-    // Deno's own settings, not visible as function secrets on Supabase but harmless here.
+    // Deno's own settings (cache, and how this machine reaches the npm registry:
+    // proxies and extra CA certificates), not function secrets but harmless to them.
     const processEnv: Record<string, string> = { ...env, DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
-    for (const key of ['NPM_CONFIG_REGISTRY', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY']) if (process.env[key] && !(key in processEnv)) processEnv[key] = process.env[key]!;
+    for (const key of DENO_HOST_ENV) if (process.env[key] && !(key in processEnv)) processEnv[key] = process.env[key]!;
     const again = workers.get(name);
     if (again && again !== current && again.alive && again.fingerprint === fingerprint) return again;
     const worker = new FunctionWorker({

@@ -1,0 +1,50 @@
+// The Auth "Send SMS" hook: Auth posts `{ user, sms: { otp } }` signed with
+// Standard Webhooks; we verify the signature on the raw body and send the OTP
+// text through the configured provider. Auth expects 200 `{}` on success and
+// `{ error: { http_code, message } }` otherwise, which it shows to the user.
+import { Webhook } from 'standardwebhooks';
+import { z } from 'zod';
+import { requireEnv, envOr } from '../_shared/env.ts';
+import { HttpError } from '../_shared/http.ts';
+import { sendSms, SmsError } from '../_shared/sms.ts';
+
+const HookPayload = z.object({
+  user: z.object({ id: z.string(), phone: z.string().regex(/^\+?\d{8,15}$/, 'phone must be E.164') }).passthrough(),
+  sms: z.object({ otp: z.string().min(4).max(10) }).passthrough(),
+});
+
+function hookError(status: number, message: string): Response {
+  return Response.json({ error: { http_code: status, message } }, { status });
+}
+
+Deno.serve(async (req) => {
+  if (req.method !== 'POST') return hookError(405, 'send-sms accepts POST only');
+  try {
+    const raw = await req.text();
+    // The secret is configured as in Auth: `v1,whsec_<base64>`.
+    const secret = requireEnv('SEND_SMS_HOOK_SECRET').replace(/^v1,whsec_/, '');
+    let payload: unknown;
+    try {
+      payload = new Webhook(secret).verify(raw, Object.fromEntries(req.headers));
+    } catch {
+      return hookError(401, 'Invalid webhook signature');
+    }
+    const parsed = HookPayload.safeParse(payload);
+    if (!parsed.success) return hookError(400, `Invalid hook payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const { user, sms } = parsed.data;
+    const text = envOr('SMS_OTP_TEMPLATE', 'Your Rambini code is {{ .Code }}').replaceAll('{{ .Code }}', sms.otp);
+    const sent = await sendSms(user.phone, text);
+    console.log(`send-sms: OTP for user ${user.id} sent with ${sent.provider} (${sent.messageId})`);
+    return Response.json({});
+  } catch (err) {
+    if (err instanceof SmsError) {
+      console.error(`send-sms: ${err.message}`);
+      // A provider refusing the number is the caller's problem; anything else is ours or theirs.
+      const status = err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 429 ? 400 : 502;
+      return hookError(status, `The SMS could not be sent (${err.provider}); please try again later`);
+    }
+    if (err instanceof HttpError) return hookError(err.status, err.message);
+    console.error('send-sms: unexpected error', err);
+    return hookError(500, 'The SMS could not be sent because of an internal error');
+  }
+});
