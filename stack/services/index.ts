@@ -2,6 +2,7 @@
 // explicit 501 answer naming what is missing.
 import { createAuthService } from './auth/index.ts';
 import { createFunctionsService } from './functions/index.ts';
+import { createRealtimeService } from './realtime/index.ts';
 import type { Service, ServiceContext } from './service.ts';
 import { unimplementedService } from './unimplemented.ts';
 
@@ -9,7 +10,7 @@ export async function createServices(_ctx: ServiceContext): Promise<Service[]> {
   return [
     createAuthService(_ctx),
     unimplementedService('/rest/v1', 'the REST API (PostgREST)'),
-    unimplementedService('/realtime/v1', 'Realtime'),
+    await createRealtimeService(_ctx),
     createFunctionsService(_ctx),
   ];
 }
