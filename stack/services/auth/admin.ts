@@ -142,6 +142,11 @@ export async function deleteUser(sql: postgres.Sql, id: string, body: Body) {
     } else {
       await tx`delete from auth.users where id = ${user.id}`;
     }
+  }).catch((err: { code?: string; message?: string }) => {
+    // Product tables may keep a user's history on purpose (foreign keys with `on delete restrict`):
+    // GoTrue answers 500 here; a 409 tells the caller to soft-delete or ban instead.
+    if (err.code === '23503') throw new AuthError(409, 'conflict', `Database error deleting user: ${err.message}`);
+    throw err;
   });
   return {};
 }

@@ -1,0 +1,117 @@
+// The admin user API through supabase-js (`auth.admin.*`), service_role only,
+// and the public endpoints (settings, health, JWKS), on the test run's stack.
+import { createClient } from '@supabase/supabase-js';
+import ws from 'ws';
+import { describe, expect, it } from 'vitest';
+import { signJwt } from '../../stack/keys.ts';
+import { serviceSql, testPhone } from '../helpers/db.ts';
+import { stackEnv } from '../helpers/env.ts';
+
+const env = stackEnv();
+const options = { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: ws as never } };
+const admin = () => createClient(env.url, env.serviceRoleKey, options).auth.admin;
+
+describe.runIf(env.embedded)('admin user API', () => {
+  it('creates a confirmed phone user with app_metadata; the auth.users trigger makes the profile', async () => {
+    const phone = testPhone();
+    const { data, error } = await admin().createUser({ phone: `+${phone}`, phone_confirm: true, app_metadata: { plan: 'vendor' }, user_metadata: { full_name: 'Chioma' } });
+    expect(error).toBeNull();
+    expect(data.user).toMatchObject({
+      phone, aud: 'authenticated', role: 'authenticated', email: '',
+      app_metadata: { provider: 'phone', providers: ['phone'], plan: 'vendor' }, user_metadata: { full_name: 'Chioma' },
+    });
+    expect(data.user!.phone_confirmed_at).toBeTruthy();
+    const [profile] = await serviceSql()`select phone from public.profiles where id = ${data.user!.id}`;
+    expect(profile).toEqual({ phone: `+${phone}` });
+  });
+
+  it('refuses a duplicate phone with phone_exists and a bad one with validation_failed', async () => {
+    const phone = testPhone();
+    expect((await admin().createUser({ phone })).error).toBeNull();
+    expect((await admin().createUser({ phone: `+${phone}` })).error).toMatchObject({ status: 422, code: 'phone_exists' });
+    expect((await admin().createUser({ phone: '12x' })).error).toMatchObject({ status: 400, code: 'validation_failed' });
+    expect((await admin().createUser({})).error).toMatchObject({ status: 400, code: 'validation_failed' });
+  });
+
+  it('gets, updates (metadata merge, ban) and soft-deletes a user by id', async () => {
+    const created = (await admin().createUser({ phone: testPhone(), phone_confirm: true, user_metadata: { a: 1, b: 2 } })).data.user!;
+    const got = await admin().getUserById(created.id);
+    expect(got.data.user).toMatchObject({ id: created.id, phone: created.phone });
+
+    const updated = await admin().updateUserById(created.id, { user_metadata: { b: null, c: 3 }, app_metadata: { role: 'admin' }, ban_duration: '24h' });
+    expect(updated.error).toBeNull();
+    expect(updated.data.user!.user_metadata).toEqual({ a: 1, c: 3 });
+    expect(updated.data.user!.app_metadata).toMatchObject({ provider: 'phone', role: 'admin' });
+    const bannedUntil = new Date(updated.data.user!.banned_until!).getTime();
+    expect(bannedUntil).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    expect(bannedUntil).toBeLessThan(Date.now() + 25 * 3600_000);
+    expect((await admin().updateUserById(created.id, { ban_duration: 'none' })).data.user!.banned_until).toBeUndefined();
+    expect((await admin().updateUserById(created.id, { ban_duration: 'forever' })).error).toMatchObject({ status: 400, code: 'validation_failed' });
+
+    expect((await admin().deleteUser(created.id, true)).error).toBeNull();
+    const [row] = await serviceSql()`select deleted_at, phone from auth.users where id = ${created.id}`;
+    expect(row.deleted_at).toBeInstanceOf(Date);
+    expect(row.phone).toBeNull();
+  });
+
+  it('answers user_not_found for an unknown id', async () => {
+    const { error } = await admin().getUserById('00000000-0000-4000-8000-000000000001');
+    expect(error).toMatchObject({ status: 404, code: 'user_not_found' });
+  });
+
+  it('pages through users with per_page, total and nextPage', async () => {
+    for (let i = 0; i < 3; i++) expect((await admin().createUser({ phone: testPhone() })).error).toBeNull();
+    const first = await admin().listUsers({ page: 1, perPage: 2 });
+    expect(first.error).toBeNull();
+    expect(first.data.users).toHaveLength(2);
+    // Other test files add users meanwhile, so the total is checked for consistency, not a fixed number.
+    const total = (first.data as { total: number }).total;
+    expect(total).toBeGreaterThanOrEqual(3);
+    expect(first.data).toMatchObject({ aud: 'authenticated', nextPage: 2, lastPage: Math.ceil(total / 2) });
+    const second = await admin().listUsers({ page: 2, perPage: 2 });
+    expect(second.data.users.map((u) => u.id)).not.toContain(first.data.users[0].id);
+  });
+
+  it('is refused with the anon key and with a user\'s token (not_admin)', async () => {
+    const anon = createClient(env.url, env.anonKey, options).auth.admin;
+    expect((await anon.listUsers()).error).toMatchObject({ status: 403, code: 'not_admin' });
+    expect((await anon.createUser({ phone: testPhone() })).error).toMatchObject({ status: 403, code: 'not_admin' });
+
+    const user = (await admin().createUser({ phone: testPhone(), phone_confirm: true })).data.user!;
+    const [session] = await serviceSql()`insert into auth.sessions (id, user_id, created_at, updated_at, aal) values (gen_random_uuid(), ${user.id}, now(), now(), 'aal1') returning id`;
+    const now = Math.floor(Date.now() / 1000);
+    const userToken = await signJwt({ sub: user.id, role: 'authenticated', aud: 'authenticated', session_id: session.id, iat: now, exp: now + 600 }, new TextEncoder().encode(env.jwtSecret));
+    // What a signed-in user's app would send: its own token as the bearer.
+    for (const [method, path] of [['GET', '/admin/users'], ['DELETE', `/admin/users/${user.id}`]]) {
+      const res = await fetch(`${env.url}/auth/v1${path}`, { method, headers: { apikey: env.anonKey, authorization: `Bearer ${userToken}`, 'x-supabase-api-version': '2024-01-01' } });
+      expect(res.status, path).toBe(403);
+      expect(await res.json()).toEqual({ code: 'not_admin', message: 'User not allowed' });
+    }
+    expect((await admin().getUserById(user.id)).data.user).not.toBeNull();
+  });
+});
+
+describe.runIf(env.embedded)('public auth endpoints', () => {
+  it('GET /settings says phone sign-up is on, autoconfirmed', async () => {
+    const res = await fetch(`${env.url}/auth/v1/settings`, { headers: { apikey: env.anonKey } });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ disable_signup: false, phone_autoconfirm: true, external: { phone: true, google: false } });
+  });
+
+  it('GET /health and /.well-known/jwks.json answer without an API key', async () => {
+    const health = await fetch(`${env.url}/auth/v1/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ name: 'GoTrue' });
+    const jwks = await fetch(`${env.url}/auth/v1/.well-known/jwks.json`);
+    expect(jwks.status).toBe(200);
+    // HS256 secrets are never published; only asymmetric keys would be.
+    expect(await jwks.json()).toEqual({ keys: [] });
+  });
+
+  it('answers unknown auth paths with 404 JSON, not a 5xx', async () => {
+    const res = await fetch(`${env.url}/auth/v1/nope`, { headers: { apikey: env.anonKey, 'x-supabase-api-version': '2024-01-01' } });
+    expect(res.status).toBe(404);
+    expect((await res.json()).code).toBe('not_found');
+  });
+});
