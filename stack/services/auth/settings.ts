@@ -51,9 +51,20 @@ function resolveEnv(value: unknown): string {
   return match ? (process.env[match[1]] ?? '') : value;
 }
 
+/**
+ * `[auth.hook.send_sms]`, overridden by GoTrue's own variables (GOTRUE_HOOK_SEND_SMS_ENABLED,
+ * _URI, _SECRETS) so `npm start` can point Auth at the send-sms function without editing
+ * config.toml, which hosted deploys also read.
+ */
 function sendSmsHook(toml: Toml): SendSmsHook | null {
-  const hook = toml.auth?.hook?.send_sms;
-  if (!hook?.enabled) return null;
+  const fromToml = toml.auth?.hook?.send_sms ?? {};
+  const env = process.env;
+  const hook = {
+    enabled: env.GOTRUE_HOOK_SEND_SMS_ENABLED ? env.GOTRUE_HOOK_SEND_SMS_ENABLED === 'true' : fromToml.enabled === true,
+    uri: env.GOTRUE_HOOK_SEND_SMS_URI || fromToml.uri,
+    secrets: env.GOTRUE_HOOK_SEND_SMS_SECRETS || fromToml.secrets,
+  };
+  if (!hook.enabled) return null;
   const uri = resolveEnv(hook.uri);
   if (!/^https?:\/\//.test(uri)) {
     throw new Error('[auth.hook.send_sms] uri must be an HTTP(S) URL for the local stack (pg-functions hooks are not supported)');
