@@ -65,6 +65,41 @@ export type Database = {
           },
         ]
       }
+      device_tokens: {
+        Row: {
+          created_at: string
+          id: string
+          last_seen_at: string
+          platform: string
+          token: string
+          user_id: string
+        }
+        Insert: {
+          created_at?: string
+          id?: string
+          last_seen_at?: string
+          platform: string
+          token: string
+          user_id?: string
+        }
+        Update: {
+          created_at?: string
+          id?: string
+          last_seen_at?: string
+          platform?: string
+          token?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "device_tokens_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       menu_categories: {
         Row: {
           created_at: string
@@ -246,6 +281,101 @@ export type Database = {
             columns: ["vendor_id"]
             isOneToOne: false
             referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      notification_preferences: {
+        Row: {
+          announcements: boolean
+          email_enabled: boolean
+          order_updates: boolean
+          push_enabled: boolean
+          sms_enabled: boolean
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          announcements?: boolean
+          email_enabled?: boolean
+          order_updates?: boolean
+          push_enabled?: boolean
+          sms_enabled?: boolean
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          announcements?: boolean
+          email_enabled?: boolean
+          order_updates?: boolean
+          push_enabled?: boolean
+          sms_enabled?: boolean
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "notification_preferences_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      notifications: {
+        Row: {
+          body: string
+          created_at: string
+          data: NonNullable<Json>
+          delivery_attempts: number
+          delivery_status: string
+          id: string
+          order_id: string | null
+          read_at: string | null
+          title: string
+          type: string
+          user_id: string
+        }
+        Insert: {
+          body: string
+          created_at?: string
+          data?: NonNullable<Json>
+          delivery_attempts?: number
+          delivery_status?: string
+          id?: string
+          order_id?: string | null
+          read_at?: string | null
+          title: string
+          type: string
+          user_id: string
+        }
+        Update: {
+          body?: string
+          created_at?: string
+          data?: NonNullable<Json>
+          delivery_attempts?: number
+          delivery_status?: string
+          id?: string
+          order_id?: string | null
+          read_at?: string | null
+          title?: string
+          type?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "notifications_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "notifications_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
         ]
@@ -894,6 +1024,86 @@ export type Database = {
       [_ in never]: never
     }
     Functions: {
+      admin_adjust_wallet: {
+        Args: { p_amount: number; p_reason: string; p_user_id: string }
+        Returns: {
+          amount: number
+          balance_after: number
+          created_at: string
+          created_by: string | null
+          id: string
+          idempotency_key: string
+          note: string | null
+          order_id: string | null
+          payment_id: string | null
+          reference: string
+          type: string
+          wallet_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "wallet_transactions"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      admin_broadcast: {
+        Args: { p_audience?: string; p_body: string; p_title: string }
+        Returns: number
+      }
+      admin_set_user_status: {
+        Args: { p_reason?: string; p_status: string; p_user_id: string }
+        Returns: {
+          created_at: string
+          full_name: string | null
+          id: string
+          phone: string | null
+          role: string
+          status: string
+          updated_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "profiles"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      admin_set_vendor_status: {
+        Args: { p_reason?: string; p_status: string; p_vendor_id: string }
+        Returns: {
+          address_line: string | null
+          base_delivery_fee: number
+          commission_rate: number
+          created_at: string
+          cuisines: string[]
+          currency: string
+          delivery_radius_km: number
+          description: string | null
+          id: string
+          is_open: boolean
+          lat: number
+          lng: number
+          logo_url: string | null
+          min_order_amount: number
+          name: string
+          owner_id: string
+          phone: string | null
+          prep_time_minutes: number
+          rating: number | null
+          rating_count: number
+          search_text: string
+          slug: string
+          status: string
+          updated_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "vendors"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       begin_payment: {
         Args: {
           p_order_id?: string
@@ -986,6 +1196,7 @@ export type Database = {
         Args: { v: Database["public"]["Tables"]["vendors"]["Row"] }
         Returns: boolean
       }
+      mark_notifications_read: { Args: { p_ids?: string[] }; Returns: number }
       nearby_vendors: {
         Args: {
           p_lat: number
