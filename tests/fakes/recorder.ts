@@ -18,7 +18,10 @@ export interface RecordedCall {
 export interface Failure {
   /** A call fails when its path or body contains this text. */
   match: string;
-  status: number;
+  /** The error status to answer; without it the call succeeds, only late (see delayMs). */
+  status?: number;
+  /** Answer this much later (after the provider has done the work), e.g. to let a webhook overtake the answer. */
+  delayMs?: number;
   /** How many calls to fail; then the provider answers normally again. */
   times: number;
   body?: unknown;
@@ -47,7 +50,7 @@ async function readText(req: IncomingMessage): Promise<string> {
  * Starts a fake provider. `route` answers the provider's own API; the control
  * API under `/__fake/` is the same for every fake:
  * GET /__fake/calls?match=x (recorded calls whose path or body contain x),
- * POST /__fake/fail {match, status, times, body?}.
+ * POST /__fake/fail {match, status?, delayMs?, times, body?}.
  */
 export async function startFake(name: string, route: Route, port = 0): Promise<FakeServer> {
   const calls: RecordedCall[] = [];
@@ -72,8 +75,17 @@ export async function startFake(name: string, route: Route, port = 0): Promise<F
       const failure = failures.find((f) => f.times > 0 && (path.includes(f.match) || body.includes(f.match)));
       if (failure) {
         failure.times -= 1;
-        sendJson(res, failure.status, failure.body ?? { message: `${name} (fake) is unavailable` });
-        return;
+        if (failure.delayMs) {
+          const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+          res.end = ((...args: unknown[]) => {
+            setTimeout(() => end(...args), failure.delayMs);
+            return res;
+          }) as typeof res.end;
+        }
+        if (failure.status) {
+          sendJson(res, failure.status, failure.body ?? { message: `${name} (fake) is unavailable` });
+          return;
+        }
       }
       if (!(await route(req, res, body, url))) sendJson(res, 404, { message: `${name} (fake) has no route ${req.method} ${url.pathname}` });
     } catch (err) {

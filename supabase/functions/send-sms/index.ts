@@ -3,15 +3,10 @@
 // text through the configured provider. Auth expects 200 `{}` on success and
 // `{ error: { http_code, message } }` otherwise, which it shows to the user.
 import { Webhook } from 'standardwebhooks';
-import { z } from 'zod';
 import { requireEnv, envOr } from '../_shared/env.ts';
 import { HttpError } from '../_shared/http.ts';
+import { SendSmsHook } from '../_shared/schemas.ts';
 import { sendSms, SmsError } from '../_shared/sms.ts';
-
-const HookPayload = z.object({
-  user: z.object({ id: z.string(), phone: z.string().regex(/^\+?\d{8,15}$/, 'phone must be E.164') }).passthrough(),
-  sms: z.object({ otp: z.string().min(4).max(10) }).passthrough(),
-});
 
 function hookError(status: number, message: string): Response {
   return Response.json({ error: { http_code: status, message } }, { status });
@@ -29,7 +24,7 @@ Deno.serve(async (req) => {
     } catch {
       return hookError(401, 'Invalid webhook signature');
     }
-    const parsed = HookPayload.safeParse(payload);
+    const parsed = SendSmsHook.safeParse(payload);
     if (!parsed.success) return hookError(400, `Invalid hook payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const { user, sms } = parsed.data;
     const text = envOr('SMS_OTP_TEMPLATE', 'Your Rambini code is {{ .Code }}').replaceAll('{{ .Code }}', sms.otp);

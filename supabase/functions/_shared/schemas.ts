@@ -1,0 +1,24 @@
+// The request bodies our functions accept (zod), one schema per body.
+import { z } from 'zod';
+
+export const PaymentRequest = z.union([
+  z.object({ order_id: z.uuid() }).strict(),
+  z.object({
+    purpose: z.literal('wallet_topup'),
+    amount: z.number().int().positive(),
+    provider: z.enum(['paystack', 'stripe']),
+  }).strict(),
+]);
+export type PaymentRequest = z.infer<typeof PaymentRequest>;
+
+/** Auth's Send SMS hook payload (the fields we use). */
+export const SendSmsHook = z.object({
+  user: z.object({ id: z.string(), phone: z.string().regex(/^\+?\d{8,15}$/, 'phone must be E.164') }).passthrough(),
+  sms: z.object({ otp: z.string().min(4).max(10) }).passthrough(),
+});
+
+/** Paystack webhook envelope: the event name and its data. */
+export const PaystackEvent = z.object({
+  event: z.string(),
+  data: z.object({ id: z.union([z.number(), z.string()]).optional(), reference: z.string().optional() }).passthrough(),
+});

@@ -1,0 +1,55 @@
+// Paystack webhook: the signature (HMAC-SHA512 of the raw body) is checked
+// first; a charge is re-verified with Paystack before confirm_payment applies it
+// once per transaction. Any failure answers 5xx so Paystack retries; each SQL
+// call is one transaction, so nothing is half-written.
+import { asServiceRole } from '../_shared/db.ts';
+import { requireEnv } from '../_shared/env.ts';
+import { errorJson, json, serve } from '../_shared/http.ts';
+import { verifyTransaction } from '../_shared/paystack.ts';
+import { PaystackEvent } from '../_shared/schemas.ts';
+import { verifyPaystackSignature } from '../_shared/signatures.ts';
+
+serve('paystack-webhook', async (req) => {
+  const raw = await req.text();
+  if (!(await verifyPaystackSignature(raw, req.headers.get('x-paystack-signature'), requireEnv('PAYSTACK_SECRET_KEY')))) {
+    return errorJson(401, 'invalid_signature', 'The x-paystack-signature header does not match the body');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return errorJson(400, 'invalid_json', 'The webhook body is not JSON');
+  }
+  const parsed = PaystackEvent.safeParse(body);
+  if (!parsed.success) return errorJson(400, 'invalid_event', 'The webhook body is not a Paystack event');
+  const event = parsed.data;
+
+  if (event.event === 'charge.success' && event.data.reference) {
+    // The webhook says paid; Paystack's own answer to verify decides what was paid.
+    const tx = await verifyTransaction(event.data.reference);
+    if (tx.status !== 'success') {
+      console.warn(`paystack-webhook: ${tx.reference} reported paid but verifies as ${tx.status}; ignored`);
+      return json({ received: true, outcome: 'not_verified' });
+    }
+    const [{ result }] = await asServiceRole((sql) => sql`
+      select public.confirm_payment(
+        p_provider => 'paystack', p_provider_event_id => ${`charge.success:${tx.id}`}, p_reference => ${tx.reference},
+        p_amount => ${tx.amount}::bigint, p_currency => ${tx.currency}, p_provider_payment_id => ${String(tx.id)},
+        p_payload => ${sql.json(body as never)}) as result`);
+    return json({ received: true, ...result });
+  }
+
+  if (event.event === 'refund.processed') {
+    const data = event.data as { id?: number | string; transaction_reference?: string; amount?: number; currency?: string };
+    if (data.id !== undefined && data.transaction_reference && Number.isInteger(data.amount) && data.currency) {
+      const [{ result }] = await asServiceRole((sql) => sql`
+        select public.record_refund(
+          p_provider => 'paystack', p_provider_event_id => ${`refund.processed:${data.id}`}, p_reference => ${data.transaction_reference!},
+          p_amount => ${data.amount!}::bigint, p_currency => ${data.currency!}, p_payload => ${sql.json(body as never)}) as result`);
+      return json({ received: true, ...result });
+    }
+  }
+
+  // Other events are acknowledged so Paystack stops resending them.
+  return json({ received: true, outcome: 'ignored', event: event.event });
+});
