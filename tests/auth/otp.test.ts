@@ -58,9 +58,11 @@ describe.runIf(stackEnv().embedded)('phone OTP sign-in', () => {
     expect((claims.amr as Array<{ method: string }>)[0].method).toBe('otp');
 
     const sql = serviceSql();
-    const [row] = await sql`select u.phone, u.phone_confirmed_at, u.last_sign_in_at, s.id as session_id, p.phone as profile_phone
-      from auth.users u join auth.sessions s on s.user_id = u.id left join public.profiles p on p.id = u.id where u.id = ${data.user!.id}`;
-    expect(row).toMatchObject({ phone: testOtpPhone, session_id: claims.session_id, profile_phone: `+${testOtpPhone}` });
+    const [row] = await sql`select u.phone, u.phone_confirmed_at, u.last_sign_in_at, s.id as session_id, p.phone as profile_phone, w.currency, w.balance
+      from auth.users u join auth.sessions s on s.user_id = u.id
+      left join public.profiles p on p.id = u.id left join public.wallets w on w.user_id = u.id where u.id = ${data.user!.id}`;
+    // The product's auth.users trigger ran: profile (phone with +) and an empty NGN wallet.
+    expect(row).toMatchObject({ phone: testOtpPhone, session_id: claims.session_id, profile_phone: `+${testOtpPhone}`, currency: 'NGN', balance: '0' });
     expect(row.phone_confirmed_at).toBeInstanceOf(Date);
     expect(row.last_sign_in_at).toBeInstanceOf(Date);
     const [token] = await sql`select revoked, parent from auth.refresh_tokens where token = ${session.refresh_token}`;
@@ -187,7 +189,8 @@ describe.runIf(stackEnv().embedded)('phone OTP sign-in', () => {
     const supabase = auth.client();
     const phone = testPhone();
     expect((await supabase.auth.signInWithOtp({ phone })).error).toBeNull();
-    await serviceSql()`update auth.users set banned_until = now() + interval '1 day' where phone = ${phone}`;
+    // What the domain's admin_set_user_status writes for a suspended user.
+    await serviceSql()`update auth.users set banned_until = 'infinity' where phone = ${phone}`;
     const { error } = await supabase.auth.verifyOtp({ phone, token: hook.lastOtp(phone), type: 'sms' });
     expect(error).toMatchObject({ status: 403, code: 'user_banned' });
   });

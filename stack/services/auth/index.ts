@@ -10,6 +10,7 @@ import { AuthError, badRequest, sendAuthError } from './errors.ts';
 import { handleOtp, handleVerify, HourlyLimiter, type OtpContext } from './otp.ts';
 import { refreshSession } from './sessions.ts';
 import { authSettings } from './settings.ts';
+import { parseTimestamptz } from './users.ts';
 
 type Body = Record<string, unknown>;
 
@@ -50,7 +51,13 @@ function authDbUrl(dbUrl: string): string {
 export function createAuthService(ctx: ServiceContext): Service {
   const { config, log } = ctx;
   const settings = authSettings(config);
-  const sql = postgres(authDbUrl(config.dbUrl), { max: 8, onnotice: () => {}, idle_timeout: 30, connection: { application_name: 'auth' } });
+  const sql = postgres(authDbUrl(config.dbUrl), {
+    max: 8,
+    onnotice: () => {},
+    idle_timeout: 30,
+    connection: { application_name: 'auth' },
+    types: { timestamptz: { to: 1184, from: [1184], serialize: (d: Date) => d.toISOString(), parse: parseTimestamptz } },
+  });
   const otp: OtpContext = {
     settings,
     keys: config.keys,

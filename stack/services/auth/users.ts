@@ -155,7 +155,20 @@ export function mergeMetadata(current: Json | null, patch: Json): Json {
   return merged;
 }
 
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
+/** The extremes of a JS Date stand for Postgres' `infinity` (a permanent ban is `banned_until = 'infinity'`). */
+const INFINITY_MS = 8.64e15;
+
+export function parseTimestamptz(text: string): Date {
+  if (text === 'infinity') return new Date(INFINITY_MS);
+  if (text === '-infinity') return new Date(-INFINITY_MS);
+  return new Date(text);
+}
+
+const iso = (d: Date | null | undefined) => {
+  if (!d) return undefined;
+  if (Math.abs(d.getTime()) === INFINITY_MS) return d.getTime() > 0 ? 'infinity' : '-infinity';
+  return d.toISOString();
+};
 
 function identityJson(i: IdentityRow): Json {
   return {
