@@ -24,6 +24,8 @@ export interface StackConfig {
   toml: Toml;
   /** Extra environment for edge functions, overriding supabase/functions/.env. */
   functionsEnv: Record<string, string>;
+  /** Schemas `/rest/v1` exposes besides `[api] schemas` (the REST conformance fixture in tests). */
+  restExtraSchemas: string[];
 }
 
 export interface StackOptions {
@@ -32,6 +34,7 @@ export interface StackOptions {
   apiPort?: number;
   dbPort?: number;
   functionsEnv?: Record<string, string>;
+  restExtraSchemas?: string[];
 }
 
 function intFromEnv(name: string): number | undefined {
@@ -80,5 +83,6 @@ export function loadConfig(options: StackOptions = {}): StackConfig {
     keys,
     toml,
     functionsEnv: options.functionsEnv ?? {},
+    restExtraSchemas: options.restExtraSchemas ?? [],
   };
 }

@@ -3,13 +3,13 @@
 import { createAuthService } from './auth/index.ts';
 import { createFunctionsService } from './functions/index.ts';
 import { createRealtimeService } from './realtime/index.ts';
+import { createRestService } from './rest/index.ts';
 import type { Service, ServiceContext } from './service.ts';
-import { unimplementedService } from './unimplemented.ts';
 
 export async function createServices(_ctx: ServiceContext): Promise<Service[]> {
   return [
     createAuthService(_ctx),
-    unimplementedService('/rest/v1', 'the REST API (PostgREST)'),
+    await createRestService(_ctx, { extraSchemas: _ctx.config.restExtraSchemas }),
     await createRealtimeService(_ctx),
     createFunctionsService(_ctx),
   ];

@@ -1,0 +1,126 @@
+// PostgREST's error body ({ code, message, details, hint }) and its mapping of
+// Postgres SQLSTATEs to HTTP statuses, so clients see the same codes as on Supabase.
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details: string | null;
+  hint: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: string | null = null,
+    readonly hint: string | null = null,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  body(): ErrorBody {
+    return { code: this.code, message: this.message, details: this.details, hint: this.hint };
+  }
+}
+
+/** PGRST100: a query string PostgREST's grammar rejects. */
+export function parseError(message: string, details: string): ApiError {
+  return new ApiError(400, 'PGRST100', message, details);
+}
+
+export function columnNotFound(relation: string, column: string): ApiError {
+  return new ApiError(400, 'PGRST204', `Could not find the '${column}' column of '${relation}' in the schema cache`);
+}
+
+/** The error Postgres itself gives for an unknown column, which PostgREST passes on. */
+export function undefinedColumn(relation: string, column: string): ApiError {
+  return new ApiError(400, '42703', `column ${relation}.${column} does not exist`);
+}
+
+/** HTTP status for a Postgres error, as PostgREST maps it. `authed`: the role is not anon. */
+export function statusForSqlState(code: string, message: string, authed: boolean): number {
+  if (code.startsWith('08')) return 503;
+  if (code.startsWith('09')) return 500;
+  if (code.startsWith('0L') || code.startsWith('0P')) return 403;
+  switch (code) {
+    case '23503':
+    case '23505':
+      return 409;
+    case '25006':
+      return 405;
+    case '21000':
+      return message.endsWith('requires a WHERE clause') ? 400 : 500;
+    case '22023':
+      return message.startsWith('role') && message.endsWith('does not exist') ? 401 : 400;
+    case '53400':
+      return 500;
+    case '57P01':
+      return 503;
+    case 'P0001':
+      return 400;
+    case '42883':
+      return 404;
+    case '42P01':
+      return 404;
+    case '42P17':
+      return 500;
+    case '42501':
+      return authed ? 403 : 401;
+  }
+  if (/^(25|2D|38|39|3B|40|54|55|57|58|F0|HV|P0|XX)/.test(code)) return 500;
+  if (code.startsWith('28')) return 403;
+  if (code.startsWith('53')) return 503;
+  const pt = /^PT(\d{3})$/.exec(code);
+  if (pt) return Number(pt[1]);
+  return 400;
+}
+
+interface PgLikeError {
+  code?: string;
+  message?: string;
+  detail?: string;
+  hint?: string;
+}
+
+/** Converts an error thrown by the `postgres` client into PostgREST's answer. */
+export function fromPostgresError(err: unknown, authed: boolean): ApiError {
+  if (err instanceof ApiError) return err;
+  const pg = err as PgLikeError & { name?: string };
+  if (!pg || typeof pg.code !== 'string' || pg.name !== 'PostgresError') {
+    return new ApiError(503, 'PGRST000', 'Database connection error. Retrying the connection.', (err as Error)?.message ?? String(err));
+  }
+  const message = pg.message ?? '';
+  if (pg.code === 'PGRST') return raisedPgrst(message, pg.detail);
+  const status = statusForSqlState(pg.code, message, authed);
+  return new ApiError(status, pg.code, message, pg.detail ?? null, pg.hint ?? null, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+}
+
+/** `raise sqlstate 'PGRST' using message = '{json}', detail = '{json}'`: full control of the response. */
+function raisedPgrst(message: string, detail: string | undefined): ApiError {
+  let msg: { code?: unknown; message?: unknown; details?: unknown; hint?: unknown };
+  try {
+    msg = JSON.parse(message);
+    if (typeof msg !== 'object' || msg === null || typeof msg.code !== 'string' || typeof msg.message !== 'string') throw new Error();
+  } catch {
+    return new ApiError(500, 'PGRST121', 'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error', `Invalid JSON value for MESSAGE: '${message}'`,
+      "MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'.");
+  }
+  if (detail === undefined) {
+    return new ApiError(500, 'PGRST121', 'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error', 'DETAIL is missing in the RAISE statement',
+      "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'.");
+  }
+  let det: { status?: unknown; headers?: unknown };
+  try {
+    det = JSON.parse(detail);
+    if (typeof det !== 'object' || det === null || typeof det.status !== 'number' || typeof det.headers !== 'object' || det.headers === null) throw new Error();
+  } catch {
+    return new ApiError(500, 'PGRST121', 'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error', `Invalid JSON value for DETAIL: '${detail}'`,
+      "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'.");
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(det.headers as Record<string, unknown>)) headers[k.toLowerCase()] = String(v);
+  const status = Number.isInteger(det.status) && (det.status as number) >= 100 && (det.status as number) <= 599 ? (det.status as number) : 500;
+  return new ApiError(status, msg.code as string, msg.message as string, typeof msg.details === 'string' ? msg.details : null, typeof msg.hint === 'string' ? msg.hint : null, headers);
+}

@@ -1,0 +1,260 @@
+// What PostgREST keeps in its schema cache: the tables, views and functions of the
+// exposed schemas, their columns, keys and foreign keys, and the API roles' settings.
+// Loaded at start and reloaded on `NOTIFY pgrst, 'reload schema'`.
+import type postgres from 'postgres';
+
+export interface Column {
+  name: string;
+  type: string;
+  typeName: string;
+  nullable: boolean;
+  default: string | null;
+}
+
+export interface Table {
+  schema: string;
+  name: string;
+  kind: 'table' | 'view';
+  insertable: boolean;
+  columns: Column[];
+  columnMap: Map<string, Column>;
+  pk: string[];
+  /** Column sets that are unique (primary key and unique constraints). */
+  uniques: string[][];
+}
+
+export interface ForeignKey {
+  name: string;
+  schema: string;
+  table: string;
+  columns: string[];
+  refSchema: string;
+  refTable: string;
+  refColumns: string[];
+}
+
+export interface FunctionArg {
+  name: string;
+  type: string;
+  typeName: string;
+  hasDefault: boolean;
+  variadic: boolean;
+}
+
+export interface RoutineInfo {
+  schema: string;
+  name: string;
+  args: FunctionArg[];
+  volatility: 'i' | 's' | 'v';
+  returnsSet: boolean;
+  returnType: string;
+  /** Columns of a composite result (table, composite type, OUT/TABLE parameters); null for scalars. */
+  returnColumns: Column[] | null;
+  /** When the result rows are rows of an exposed table, that table (for embedding). */
+  returnTable: { schema: string; name: string } | null;
+  isVoid: boolean;
+}
+
+export interface SchemaCache {
+  schemas: string[];
+  tables: Map<string, Table>;
+  fks: ForeignKey[];
+  routines: Map<string, RoutineInfo[]>;
+  /** Per role: `[setting, value]` from `alter role … set`, applied per request as PostgREST does. */
+  roleSettings: Map<string, Array<[string, string]>>;
+  loadedAt: number;
+}
+
+export const qualified = (schema: string, name: string) => `${schema}.${name}`;
+
+interface TableRow {
+  schema: string;
+  name: string;
+  relkind: string;
+  insertable: boolean;
+  columns: Array<{ name: string; type: string; typeName: string; nullable: boolean; default: string | null }>;
+  pk: string[] | null;
+  uniques: string[][] | null;
+}
+
+interface FunctionRow {
+  schema: string;
+  name: string;
+  volatility: 'i' | 's' | 'v';
+  retset: boolean;
+  rettype: string;
+  rettypname: string;
+  rettyptype: string;
+  retrel: { schema: string; name: string } | null;
+  retcols: Array<{ name: string; type: string; typeName: string }> | null;
+  argnames: string[] | null;
+  argmodes: string[] | null;
+  argtypes: string[];
+  argtypnames: string[];
+  ndefaults: number;
+}
+
+export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Promise<SchemaCache> {
+  const [tables, fks, functions, roles] = await Promise.all([
+    sql<TableRow[]>`
+      select n.nspname as schema, c.relname as name, c.relkind as relkind,
+             (c.relkind in ('r', 'p', 'f') or pg_relation_is_updatable(c.oid, true) & 8 = 8) as insertable,
+             coalesce((select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typeName', t.typname,
+                                                         'nullable', not a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid)) order by a.attnum)
+                       from pg_attribute a join pg_type t on t.oid = a.atttypid
+                       left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+                       where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]') as columns,
+             (select array_agg(a.attname order by k.ord) from pg_constraint con join lateral unnest(con.conkey) with ordinality k(num, ord) on true
+                join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num
+              where con.conrelid = c.oid and con.contype = 'p') as pk,
+             (select json_agg(u.cols) from (select array_agg(a.attname order by k.ord) as cols
+                from pg_index i join lateral unnest(i.indkey::int2[]) with ordinality k(num, ord) on true
+                join pg_attribute a on a.attnum = k.num
+                where i.indrelid = c.oid and a.attrelid = c.oid and i.indisunique and i.indpred is null group by i.indexrelid) u) as uniques
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = any(${schemas}) and c.relkind in ('r', 'v', 'm', 'f', 'p') and not c.relispartition`,
+    sql<ForeignKey[]>`
+      select con.conname as name, n1.nspname as schema, c1.relname as table,
+             (select array_agg(a.attname order by k.ord) from unnest(con.conkey) with ordinality k(num, ord)
+                join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num) as columns,
+             n2.nspname as "refSchema", c2.relname as "refTable",
+             (select array_agg(a.attname order by k.ord) from unnest(con.confkey) with ordinality k(num, ord)
+                join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.num) as "refColumns"
+      from pg_constraint con
+      join pg_class c1 on c1.oid = con.conrelid join pg_namespace n1 on n1.oid = c1.relnamespace
+      join pg_class c2 on c2.oid = con.confrelid join pg_namespace n2 on n2.oid = c2.relnamespace
+      where con.contype = 'f' and con.conparentid = 0 and n1.nspname = any(${schemas}) and n2.nspname = any(${schemas})`,
+    sql<FunctionRow[]>`
+      select n.nspname as schema, p.proname as name, p.provolatile as volatility, p.proretset as retset,
+             format_type(p.prorettype, null) as rettype, rt.typname as rettypname, rt.typtype as rettyptype,
+             (select json_build_object('schema', rn.nspname, 'name', rc.relname) from pg_class rc join pg_namespace rn on rn.oid = rc.relnamespace
+              where rc.oid = rt.typrelid) as retrel,
+             (select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typeName', at.typname) order by a.attnum)
+              from pg_attribute a join pg_type at on at.oid = a.atttypid
+              where a.attrelid = rt.typrelid and a.attnum > 0 and not a.attisdropped) as retcols,
+             p.proargnames as argnames, p.proargmodes::text[] as argmodes,
+             array(select format_type(u.t, null) from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(t, o) order by u.o) as argtypes,
+             array(select ty.typname::text from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(t, o) join pg_type ty on ty.oid = u.t order by u.o) as argtypnames,
+             p.pronargdefaults as ndefaults
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_type rt on rt.oid = p.prorettype
+      where n.nspname = any(${schemas}) and p.prokind = 'f'`,
+    sql<Array<{ role: string; config: string[] }>>`
+      select r.rolname as role, s.setconfig as config from pg_db_role_setting s join pg_roles r on r.oid = s.setrole
+      where s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+      order by s.setdatabase`,
+  ]);
+
+  const tableMap = new Map<string, Table>();
+  for (const row of tables) {
+    const columns: Column[] = row.columns.map((c) => ({ name: c.name, type: c.type, typeName: c.typeName, nullable: c.nullable, default: c.default }));
+    tableMap.set(qualified(row.schema, row.name), {
+      schema: row.schema,
+      name: row.name,
+      kind: row.relkind === 'v' || row.relkind === 'm' ? 'view' : 'table',
+      insertable: row.insertable,
+      columns,
+      columnMap: new Map(columns.map((c) => [c.name, c])),
+      pk: row.pk ?? [],
+      uniques: row.uniques ?? [],
+    });
+  }
+
+  const routines = new Map<string, RoutineInfo[]>();
+  for (const f of functions) {
+    const routine = toRoutine(f);
+    if (!routine) continue;
+    const key = qualified(f.schema, f.name);
+    routines.set(key, [...(routines.get(key) ?? []), routine]);
+  }
+
+  const roleSettings = new Map<string, Array<[string, string]>>();
+  for (const { role, config } of roles) {
+    const entries = roleSettings.get(role) ?? [];
+    for (const item of config ?? []) {
+      const eq = item.indexOf('=');
+      if (eq > 0) entries.push([item.slice(0, eq), item.slice(eq + 1)]);
+    }
+    roleSettings.set(role, entries);
+  }
+
+  return { schemas, tables: tableMap, fks: fks.filter((fk) => fk.columns && fk.refColumns), routines, roleSettings, loadedAt: Date.now() };
+}
+
+function toRoutine(f: FunctionRow): RoutineInfo | null {
+  const modes = f.argmodes ?? f.argtypes.map(() => 'i');
+  const names = f.argnames ?? [];
+  const inputs: FunctionArg[] = [];
+  const outputs: Column[] = [];
+  modes.forEach((mode, i) => {
+    const arg = { name: names[i] ?? '', type: f.argtypes[i], typeName: f.argtypnames[i] };
+    if (mode === 'i' || mode === 'b' || mode === 'v') inputs.push({ ...arg, hasDefault: false, variadic: mode === 'v' });
+    if (mode === 'o' || mode === 'b' || mode === 't') outputs.push({ name: arg.name, type: arg.type, typeName: arg.typeName, nullable: true, default: null });
+  });
+  for (let i = inputs.length - f.ndefaults; i < inputs.length; i++) if (i >= 0) inputs[i].hasDefault = true;
+  const isVoid = f.rettype === 'void';
+  let returnColumns: Column[] | null = null;
+  let returnTable: RoutineInfo['returnTable'] = null;
+  if (f.rettyptype === 'c' && f.retcols) {
+    returnColumns = f.retcols.map((c) => ({ ...c, nullable: true, default: null }));
+    returnTable = f.retrel;
+  } else if (f.rettypname === 'record') {
+    // An anonymous record has no columns to select from; PostgREST leaves such functions out too.
+    if (outputs.length === 0) return null;
+    returnColumns = outputs;
+  } else if (f.rettyptype === 'p' && !isVoid) {
+    return null;
+  }
+  return {
+    schema: f.schema,
+    name: f.name,
+    args: inputs,
+    volatility: f.volatility,
+    returnsSet: f.retset,
+    returnType: f.rettype,
+    returnColumns,
+    returnTable,
+    isVoid,
+  };
+}
+
+/** Keeps the cache fresh: loads it now and again on each `NOTIFY pgrst` ('reload schema' or empty). */
+export class SchemaCacheHolder {
+  private current: SchemaCache | null = null;
+  private loading: Promise<SchemaCache> | null = null;
+  private again = false;
+
+  constructor(private readonly sql: postgres.Sql, private readonly schemas: string[], private readonly log: (line: string) => void) {}
+
+  async start(): Promise<void> {
+    await this.reload();
+    await this.sql.listen('pgrst', (payload) => {
+      if (payload === '' || payload === 'reload schema') void this.reload().catch((err: Error) => this.log(`rest: schema cache reload failed: ${err.message}`));
+    });
+  }
+
+  get(): SchemaCache | null {
+    return this.current;
+  }
+
+  /** Reloads; a reload requested while one runs triggers one more afterwards, so no change is missed. */
+  reload(): Promise<SchemaCache> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      try {
+        let cache: SchemaCache;
+        do {
+          this.again = false;
+          cache = await loadSchemaCache(this.sql, this.schemas);
+          this.current = cache;
+        } while (this.again);
+        return cache;
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+}

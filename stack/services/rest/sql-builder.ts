@@ -1,0 +1,288 @@
+// Turns a parsed request into one SQL statement whose single row carries the
+// response: the JSON body (built by Postgres, as PostgREST does), the page and
+// total counts, and the response.headers/response.status GUCs. Identifiers come
+// only from the schema cache and are quoted; every value is a bind parameter.
+import { ApiError, parseError, undefinedColumn } from './errors.ts';
+import type { Condition, FieldRef, Filter, OrderTerm, ParsedQuery, SelectItem } from './query-string.ts';
+import { findRelationship, type Relationship } from './relationships.ts';
+import type { Column, SchemaCache, Table } from './schema-cache.ts';
+
+export function ident(name: string): string {
+  if (name.includes('\0')) throw parseError('"failed to parse identifier"', 'identifiers cannot contain a NUL character');
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function literal(text: string): string {
+  if (text.includes('\0')) throw parseError('"failed to parse value"', 'values cannot contain a NUL character');
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** A relation rows are read from: a table or view, or the result of a function. */
+export interface Source {
+  name: string;
+  columns: Map<string, Column>;
+  /** The table whose foreign keys embedding may follow, if any. */
+  table: Table | null;
+}
+
+export const tableSource = (table: Table): Source => ({ name: table.name, columns: table.columnMap, table });
+
+export class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+interface Embed {
+  key: string;
+  level: Level;
+  rel: Relationship;
+  inner: boolean;
+  /** `rel()` with nothing selected: used for filtering only, left out of the output. */
+  omitted: boolean;
+}
+
+interface Level {
+  source: Source;
+  alias: string;
+  path: string;
+  /** SQL select-list entries, in request order. */
+  items: Array<{ sql: string } | { embed: Embed }>;
+  embeds: Map<string, Embed>;
+  conds: string[];
+  order: string[];
+  limit?: number;
+  offset?: number;
+}
+
+const SIMPLE_OPS: Record<string, string> = {
+  eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'like', ilike: 'ilike', match: '~', imatch: '~*',
+  isdistinct: 'is distinct from', cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxl: '&>', nxr: '&<', adj: '-|-',
+};
+const FTS_FUNCTIONS: Record<string, string> = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' };
+
+/** A PostgreSQL array literal of text elements, for `= any(…)` filters. */
+function arrayLiteral(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+export class QueryBuilder {
+  readonly params = new Params();
+  private aliasCount = 0;
+  private readonly visited = new Set<string>();
+
+  constructor(private readonly cache: SchemaCache, private readonly query: ParsedQuery, private readonly maxRows: number | null) {}
+
+  private nextAlias(prefix: string): string {
+    return `${prefix}${this.aliasCount++}`;
+  }
+
+  private column(source: Source, name: string): Column {
+    const col = source.columns.get(name);
+    if (!col) throw undefinedColumn(source.name, name);
+    return col;
+  }
+
+  /** `alias."col"->'a'->>'b'`, checked against the source's columns. */
+  fieldSql(source: Source, alias: string, field: FieldRef): string {
+    this.column(source, field.name);
+    let sql = `${alias}.${ident(field.name)}`;
+    for (const step of field.path) sql += `${step.arrow}${step.index ? String(Number(step.key)) : literal(step.key)}`;
+    return sql;
+  }
+
+  /** Builds the tree of levels (the top one and its embedded resources) for a read. */
+  level(source: Source, path: string, select: SelectItem[], alias = this.nextAlias('t'), withModifiers = true): Level {
+    this.visited.add(path);
+    const level: Level = { source, alias, path, items: [], embeds: new Map(), conds: [], order: [] };
+    for (const item of select) {
+      if (item.kind === 'star') {
+        level.items.push({ sql: `${alias}.*` });
+      } else if (item.kind === 'field') {
+        const { field } = item;
+        let sql = this.fieldSql(source, alias, field);
+        if (item.cast) sql = `(${sql})::${item.cast}`;
+        const lastKey = [...field.path].reverse().find((s) => !s.index)?.key;
+        const key = item.alias ?? lastKey ?? field.name;
+        level.items.push({ sql: `${sql} as ${ident(key)}` });
+      } else {
+        if (!source.table) throw new ApiError(400, 'PGRST200', `Could not find a relationship between '${source.name}' and '${item.name}' in the schema cache`);
+        const rel = findRelationship(this.cache, source.table, item.name, item.hint);
+        const key = item.alias ?? item.name;
+        const childPath = path ? `${path}.${key}` : key;
+        const child = this.level(tableSource(rel.target), childPath, item.select);
+        const embed: Embed = { key, level: child, rel, inner: item.inner, omitted: item.select.length === 0 };
+        level.embeds.set(key, embed);
+        if (!embed.omitted) level.items.push({ embed });
+      }
+    }
+    if (withModifiers) this.applyModifiers(level);
+    return level;
+  }
+
+  /** Filters, order, limit and offset that the query string gave this level. */
+  private applyModifiers(level: Level): void {
+    for (const cond of this.query.conditions.get(level.path) ?? []) level.conds.push(this.condition(level, cond));
+    for (const term of this.query.order.get(level.path) ?? []) level.order.push(this.orderTerm(level, term));
+    level.limit = this.query.limit.get(level.path);
+    level.offset = this.query.offset.get(level.path);
+    for (const embed of level.embeds.values()) if (embed.inner) level.conds.push(`exists (${this.existsSql(level, embed)})`);
+  }
+
+  /** Checks that every embed path used in a filter, order or limit was embedded. */
+  assertPathsEmbedded(): void {
+    for (const map of [this.query.conditions, this.query.order, this.query.limit, this.query.offset]) {
+      for (const path of map.keys()) {
+        if (path !== '' && !this.visited.has(path)) {
+          const name = path.split('.').pop() ?? path;
+          throw new ApiError(400, 'PGRST108', `'${name}' is not an embedded resource in this request`, null, `Verify that '${name}' is included in the 'select' query parameter.`);
+        }
+      }
+    }
+  }
+
+  condition(level: Level, cond: Condition): string {
+    if (cond.kind === 'logic') {
+      const parts = cond.children.map((c) => this.condition(level, c));
+      const joined = parts.length ? `(${parts.join(cond.op === 'and' ? ' and ' : ' or ')})` : cond.op === 'and' ? 'true' : 'false';
+      return cond.negate ? `not ${joined}` : joined;
+    }
+    // `?child=is.null` / `?child=not.is.null` on an embedded resource (PostgREST's "null filtering").
+    if (!level.source.columns.has(cond.field.name) && cond.field.path.length === 0 && level.embeds.has(cond.field.name)) {
+      const embed = level.embeds.get(cond.field.name)!;
+      const lower = typeof cond.value === 'string' ? cond.value.toLowerCase() : '';
+      if (cond.op !== 'is' || (lower !== 'null' && lower !== 'not_null')) {
+        throw new ApiError(400, 'PGRST120', `Bad operator on the '${embed.key}' embedded resource`, 'Only is null or not is null filters are allowed on embedded resources');
+      }
+      const isNull = (lower === 'null') !== cond.negate;
+      return `${isNull ? 'not ' : ''}exists (${this.existsSql(level, embed)})`;
+    }
+    const sql = this.filterSql(level.source, level.alias, cond);
+    return cond.negate ? `not (${sql})` : sql;
+  }
+
+  filterSql(source: Source, alias: string, f: Filter): string {
+    const target = this.fieldSql(source, alias, f.field);
+    const col = this.column(source, f.field.name);
+    const p = (v: unknown) => this.params.add(v);
+    if (f.quantifier) {
+      const values = (f.value as string[]).map((v) => (f.op === 'like' || f.op === 'ilike' ? v.replace(/\*/g, '%') : v));
+      const textual = f.op === 'like' || f.op === 'ilike' || f.op === 'match' || f.op === 'imatch' || f.field.path.at(-1)?.arrow === '->>';
+      const arrayType = textual ? 'text[]' : f.field.path.length ? 'jsonb[]' : `${col.type}[]`;
+      return `${target} ${SIMPLE_OPS[f.op]} ${f.quantifier}(${p(arrayLiteral(values))}::${arrayType})`;
+    }
+    switch (f.op) {
+      case 'is': {
+        const v = (f.value as string).toLowerCase();
+        return `${target} is ${v === 'not_null' ? 'not null' : v}`;
+      }
+      case 'in': {
+        const values = f.value as string[];
+        if (values.length === 0) return 'false';
+        return `${target} in (${values.map((v) => p(v)).join(', ')})`;
+      }
+      case 'fts':
+      case 'plfts':
+      case 'phfts':
+      case 'wfts': {
+        const config = f.language ? `${p(f.language)}::regconfig, ` : '';
+        const doc = col.typeName === 'tsvector' && f.field.path.length === 0 ? target : `to_tsvector(${config}${target})`;
+        return `${doc} @@ ${FTS_FUNCTIONS[f.op]}(${config}${p(f.value)})`;
+      }
+      case 'like':
+      case 'ilike':
+        return `${target} ${SIMPLE_OPS[f.op]} ${p((f.value as string).replace(/\*/g, '%'))}`;
+      default:
+        return `${target} ${SIMPLE_OPS[f.op]} ${p(f.value)}`;
+    }
+  }
+
+  private orderTerm(level: Level, term: OrderTerm): string {
+    let sql: string;
+    if (term.relation !== undefined) {
+      const embed = level.embeds.get(term.relation);
+      if (!embed) {
+        throw new ApiError(400, 'PGRST108', `'${term.relation}' is not an embedded resource in this request`, null, `Verify that '${term.relation}' is included in the 'select' query parameter.`);
+      }
+      if (!embed.rel.toOne) {
+        throw new ApiError(400, 'PGRST118', `A related order on '${embed.key}' is not possible`, `'${level.source.name}' and '${embed.key}' do not form a many-to-one or one-to-one relationship`);
+      }
+      const alias = this.nextAlias('o');
+      sql = `(select ${this.fieldSql(embed.level.source, alias, term.field)} from ${this.fromSql(embed.level.source)} as ${alias} where ${this.joinSql(level.alias, alias, embed.rel)})`;
+    } else {
+      sql = this.fieldSql(level.source, level.alias, term.field);
+    }
+    return `${sql}${term.direction ? ` ${term.direction}` : ''}${term.nulls ? ` nulls ${term.nulls}` : ''}`;
+  }
+
+  fromSql(source: Source): string {
+    if (!source.table) throw new Error('a function result cannot be embedded');
+    return `${ident(source.table.schema)}.${ident(source.table.name)}`;
+  }
+
+  /** The condition tying an embedded row (alias `child`) to its parent row. */
+  joinSql(parent: string, child: string, rel: Relationship): string {
+    if (rel.junction) {
+      const j = this.nextAlias('j');
+      const { sourceFk, targetFk, table } = rel.junction;
+      const conds = [
+        ...targetFk.columns.map((c, i) => `${j}.${ident(c)} = ${child}.${ident(targetFk.refColumns[i])}`),
+        ...sourceFk.columns.map((c, i) => `${j}.${ident(c)} = ${parent}.${ident(sourceFk.refColumns[i])}`),
+      ];
+      return `exists (select 1 from ${ident(table.schema)}.${ident(table.name)} as ${j} where ${conds.join(' and ')})`;
+    }
+    return rel.targetColumns.map((c, i) => `${child}.${ident(c)} = ${parent}.${ident(rel.sourceColumns[i])}`).join(' and ');
+  }
+
+  private existsSql(parent: Level, embed: Embed): string {
+    const child = embed.level;
+    const where = [this.joinSql(parent.alias, child.alias, embed.rel), ...child.conds];
+    return `select 1 from ${this.fromSql(child.source)} as ${child.alias} where ${where.join(' and ')}`;
+  }
+
+  private selectList(level: Level): string {
+    if (level.items.length === 0) return '';
+    return level.items
+      .map((item) => {
+        if ('sql' in item) return item.sql;
+        const { embed } = item;
+        const sub = this.nextAlias('e');
+        const inner = this.levelSql(embed.level, this.fromSql(embed.level.source), this.joinSql(level.alias, embed.level.alias, embed.rel));
+        return embed.rel.toOne
+          ? `(select row_to_json(${sub}) from (${inner}) as ${sub}) as ${ident(embed.key)}`
+          : `coalesce((select json_agg(${sub}) from (${inner}) as ${sub}), '[]'::json) as ${ident(embed.key)}`;
+      })
+      .join(', ');
+  }
+
+  /** `select … from <from> as alias where …` for one level; `join` ties it to its parent. */
+  levelSql(level: Level, from: string, join?: string, opts: { skipConds?: boolean; rootLimit?: boolean; noLimit?: boolean } = {}): string {
+    const where = [...(join ? [join] : []), ...(opts.skipConds ? [] : level.conds)];
+    let sql = `select ${this.selectList(level)} from ${from} as ${level.alias}`;
+    if (where.length) sql += ` where ${where.join(' and ')}`;
+    if (level.order.length) sql += ` order by ${level.order.join(', ')}`;
+    let limit = opts.noLimit ? undefined : level.limit;
+    if (opts.rootLimit && this.maxRows !== null) limit = limit === undefined ? this.maxRows : Math.min(limit, this.maxRows);
+    if (limit !== undefined) sql += ` limit ${limit}`;
+    if (level.offset && !opts.noLimit) sql += ` offset ${level.offset}`;
+    return sql;
+  }
+
+  /** The filtered row set of the top level without select, order or limit (for counts). */
+  countSql(level: Level, from: string): string {
+    return `select 1 from ${from} as ${level.alias}${level.conds.length ? ` where ${level.conds.join(' and ')}` : ''}`;
+  }
+}
+
+export type BodyShape = 'array' | 'object';
+
+export function bodyExpr(source: string, shape: BodyShape, stripNulls: boolean): string {
+  const agg = shape === 'object' ? `json_agg(_s)->0` : `coalesce(json_agg(_s), '[]'::json)`;
+  const expr = stripNulls ? (shape === 'object' ? `json_strip_nulls(${agg})` : `(select coalesce(json_agg(json_strip_nulls(_x)), '[]'::json) from json_array_elements(${agg}) _x)`) : agg;
+  return `(select (${expr})::text from (${source}) as _s)`;
+}
+
+export const RESPONSE_GUCS = `nullif(current_setting('response.headers', true), '') as response_headers, nullif(current_setting('response.status', true), '') as response_status`;
+
