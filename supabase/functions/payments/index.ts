@@ -77,7 +77,7 @@ serve('payments', async (req) => {
     intent = await stripe().paymentIntents.create(
       { amount: payment.amount, currency: payment.currency.toLowerCase(), metadata, automatic_payment_methods: { enabled: true } },
       // A retry after a lost answer gets the same PaymentIntent, never a second one.
-      { idempotencyKey: `payment:${payment.id}` },
+      { idempotencyKey: payment.id },
     );
   } catch (err) {
     throw new HttpError(502, 'payment_provider_unavailable', `Stripe refused or could not be reached: ${(err as Error).message}`);
