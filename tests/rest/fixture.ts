@@ -165,3 +165,5 @@ export function rest(path: string, init: RequestInit & { headers?: Record<string
 }
 
 export const unique = () => randomUUID().slice(0, 8);
+
+export const serviceKey = () => stackEnv().serviceRoleKey;

@@ -1,0 +1,207 @@
+// Writes through supabase-js: insert (single, bulk, missing=default), upsert
+// (merge and ignore, on_conflict), update and delete with filters, the Prefer
+// values (return, count, tx=rollback, max-affected) and the errors PostgREST gives.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { anonClient, ensureFixture, rest, serviceClient, serviceKey, unique } from './fixture.ts';
+
+beforeAll(ensureFixture);
+const db = () => serviceClient();
+
+describe('insert', () => {
+  it('inserts one row and returns it with select()', async () => {
+    const title = `one ${unique()}`;
+    const res = await db().from('notes').insert({ title, score: 3 }).select('title, score, body').single();
+    expect(res.status).toBe(201);
+    expect(res.data).toEqual({ title, score: 3, body: 'empty' });
+  });
+
+  it('answers 201 without a body for return=minimal', async () => {
+    const title = `minimal ${unique()}`;
+    const res = await db().from('notes').insert({ title });
+    expect(res.status).toBe(201);
+    expect(res.data).toBeNull();
+    const check = await db().from('notes').select('title').eq('title', title);
+    expect(check.data).toEqual([{ title }]);
+  });
+
+  it('bulk inserts with columns=, nulls for missing keys by default', async () => {
+    const tag = unique();
+    const res = await db().from('notes').insert([{ title: `a ${tag}`, body: 'x' }, { title: `b ${tag}` }]).select('title, body').order('title');
+    expect(res.error).toBeNull();
+    expect(res.data).toEqual([{ title: `a ${tag}`, body: 'x' }, { title: `b ${tag}`, body: null }]);
+  });
+
+  it('uses column defaults for missing keys with defaultToNull: false (missing=default)', async () => {
+    const tag = unique();
+    const res = await db().from('notes').insert([{ title: `a ${tag}`, body: 'x' }, { title: `b ${tag}` }], { defaultToNull: false }).select('title, body, score, created_by');
+    expect(res.error).toBeNull();
+    expect(res.data).toEqual([
+      { title: `a ${tag}`, body: 'x', score: 0, created_by: 'service_role' },
+      { title: `b ${tag}`, body: 'empty', score: 0, created_by: 'service_role' },
+    ]);
+  });
+
+  it('counts inserted rows with count: exact', async () => {
+    const tag = unique();
+    const res = await db().from('notes').insert([{ title: `c1 ${tag}` }, { title: `c2 ${tag}` }], { count: 'exact' });
+    expect(res.count).toBe(2);
+  });
+
+  it('gives a Location for return=headers-only', async () => {
+    const res = await rest('/notes', { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'return=headers-only' }, body: JSON.stringify({ title: `loc ${unique()}` }) });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('location')).toMatch(/^\/notes\?id=eq\.\d+$/);
+  });
+
+  it('stores JSON values as jsonb', async () => {
+    const res = await db().from('notes').insert({ title: `json ${unique()}`, extra: { a: [1, 2], b: { c: null } } }).select('extra').single();
+    expect(res.data).toEqual({ extra: { a: [1, 2], b: { c: null } } });
+  });
+});
+
+describe('upsert', () => {
+  it('merges duplicates on the on_conflict column', async () => {
+    const tag = unique();
+    await db().from('notes').insert({ title: 'first', tag, score: 1 });
+    const res = await db().from('notes').upsert({ title: 'second', tag, score: 2 }, { onConflict: 'tag' }).select('title, tag, score');
+    expect(res.status).toBe(201);
+    expect(res.data).toEqual([{ title: 'second', tag, score: 2 }]);
+  });
+
+  it('ignores duplicates with ignoreDuplicates', async () => {
+    const tag = unique();
+    await db().from('notes').insert({ title: 'kept', tag });
+    const res = await db().from('notes').upsert({ title: 'dropped', tag }, { onConflict: 'tag', ignoreDuplicates: true }).select('title');
+    expect(res.data).toEqual([]);
+    const check = await db().from('notes').select('title').eq('tag', tag).single();
+    expect(check.data).toEqual({ title: 'kept' });
+  });
+
+  it('upserts on the primary key by default', async () => {
+    const { data } = await db().from('notes').insert({ title: 'pk' }).select('id').single();
+    const res = await db().from('notes').upsert({ id: data!.id, title: 'pk updated' }).select('id, title');
+    expect(res.data).toEqual([{ id: data!.id, title: 'pk updated' }]);
+  });
+});
+
+describe('update and delete', () => {
+  it('updates the filtered rows and returns them', async () => {
+    const tag = unique();
+    await db().from('notes').insert([{ title: `u1 ${tag}`, score: 1 }, { title: `u2 ${tag}`, score: 5 }]);
+    const res = await db().from('notes').update({ score: 9 }).like('title', `%${tag}`).lt('score', 3).select('title, score');
+    expect(res.status).toBe(200);
+    expect(res.data).toEqual([{ title: `u1 ${tag}`, score: 9 }]);
+  });
+
+  it('answers 204 for an update without select()', async () => {
+    const tag = unique();
+    await db().from('notes').insert({ title: `n ${tag}` });
+    const res = await db().from('notes').update({ body: 'changed' }).eq('title', `n ${tag}`);
+    expect(res.status).toBe(204);
+  });
+
+  it('deletes the filtered rows, with count', async () => {
+    const tag = unique();
+    await db().from('notes').insert([{ title: `d1 ${tag}` }, { title: `d2 ${tag}` }]);
+    const res = await db().from('notes').delete({ count: 'exact' }).like('title', `%${tag}`).select('title').order('title');
+    expect(res.data).toEqual([{ title: `d1 ${tag}` }, { title: `d2 ${tag}` }]);
+    expect(res.count).toBe(2);
+    const left = await db().from('notes').select('id').like('title', `%${tag}`);
+    expect(left.data).toEqual([]);
+  });
+
+  it('refuses an update or delete without filters (pg-safeupdate on Supabase)', async () => {
+    const upd = await db().from('notes').update({ body: 'all' }).select();
+    expect(upd.status).toBe(400);
+    expect(upd.error).toMatchObject({ code: '21000', message: 'UPDATE requires a WHERE clause' });
+    const del = await db().from('notes').delete();
+    expect(del.status).toBe(400);
+    expect(del.error).toMatchObject({ code: '21000', message: 'DELETE requires a WHERE clause' });
+  });
+
+  it('limits an update with order and limit', async () => {
+    const tag = unique();
+    await db().from('notes').insert([{ title: `l1 ${tag}` }, { title: `l2 ${tag}` }, { title: `l3 ${tag}` }]);
+    const res = await rest(`/notes?title=like.*${tag}&order=title.desc&limit=1&select=title`, {
+      method: 'PATCH', headers: { 'content-type': 'application/json', prefer: 'return=representation', authorization: `Bearer ${serviceKey()}` }, body: JSON.stringify({ score: 7 }),
+    });
+    expect(await res.json()).toEqual([{ title: `l3 ${tag}` }]);
+  });
+});
+
+describe('preferences', () => {
+  it('tx=rollback (rollback()) shows the result and keeps nothing', async () => {
+    const title = `rolled back ${unique()}`;
+    const res = await db().from('notes').insert({ title }).select('title').rollback();
+    expect(res.data).toEqual([{ title }]);
+    const check = await db().from('notes').select('id').eq('title', title);
+    expect(check.data).toEqual([]);
+  });
+
+  it('max-affected with handling=strict refuses and rolls back a larger change', async () => {
+    const tag = unique();
+    await db().from('notes').insert([{ title: `m1 ${tag}` }, { title: `m2 ${tag}` }]);
+    const res = await db().from('notes').update({ score: 100 }).like('title', `%${tag}`).maxAffected(1);
+    expect(res.status).toBe(400);
+    expect(res.error).toMatchObject({ code: 'PGRST124', details: 'The query affects 2 rows' });
+    const check = await db().from('notes').select('score').like('title', `%${tag}`);
+    expect(check.data).toEqual([{ score: 0 }, { score: 0 }]);
+    const ok = await db().from('notes').update({ score: 1 }).like('title', `m1 ${tag}`).maxAffected(1);
+    expect(ok.error).toBeNull();
+  });
+
+  it('handling=strict rejects unknown preferences with PGRST122', async () => {
+    const res = await rest('/vendors', { headers: { prefer: 'handling=strict, bogus=1' } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'PGRST122', details: 'Invalid preferences: bogus=1' });
+    const lenient = await rest('/vendors?limit=1', { headers: { prefer: 'bogus=1' } });
+    expect(lenient.status).toBe(200);
+  });
+
+  it('echoes applied preferences', async () => {
+    const res = await rest('/notes', { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'return=minimal, tx=rollback' }, body: JSON.stringify({ title: 'x' }) });
+    expect(res.headers.get('preference-applied')).toBe('return=minimal, tx=rollback');
+  });
+});
+
+describe('write errors', () => {
+  it('unknown column in the payload: 400 PGRST204', async () => {
+    const res = await db().from('notes').insert({ title: 'x', nope: 1 });
+    expect(res.status).toBe(400);
+    expect(res.error).toMatchObject({ code: 'PGRST204', message: "Could not find the 'nope' column of 'notes' in the schema cache" });
+  });
+
+  it('invalid JSON: 400 PGRST102', async () => {
+    const res = await rest('/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title": ' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toBe('PGRST102');
+  });
+
+  it('unique violation: 409 23505; foreign key violation: 409 23503; not null: 400 23502', async () => {
+    const tag = unique();
+    await db().from('notes').insert({ title: 'u', tag });
+    const dup = await db().from('notes').insert({ title: 'u2', tag });
+    expect(dup.status).toBe(409);
+    expect(dup.error?.code).toBe('23505');
+    const fk = await db().from('categories').insert({ id: 9999, vendor_id: 9999, name: 'x', position: 1 });
+    expect(fk.status).toBe(409);
+    expect(fk.error?.code).toBe('23503');
+    const nn = await db().from('notes').insert({ body: 'no title' });
+    expect(nn.status).toBe(400);
+    expect(nn.error?.code).toBe('23502');
+  });
+
+  it('a failing row in a bulk insert writes nothing', async () => {
+    const tag = unique();
+    const res = await db().from('notes').insert([{ title: `ok ${tag}` }, { title: null }]);
+    expect(res.error?.code).toBe('23502');
+    const check = await db().from('notes').select('id').eq('title', `ok ${tag}`);
+    expect(check.data).toEqual([]);
+  });
+
+  it('anon without the privilege: 401 42501', async () => {
+    const res = await anonClient().from('vendors').insert({ id: 77, name: 'nope' });
+    expect(res.status).toBe(401);
+    expect(res.error?.code).toBe('42501');
+  });
+});
