@@ -145,6 +145,14 @@ describe.runIf(stackEnv().embedded)('phone OTP sign-in', () => {
     expect(hook.received.filter((r) => r.phone === phone)).toHaveLength(1);
   });
 
+  it('handles two simultaneous first sign-ins of one number: one SMS, one user, the other told to wait', async () => {
+    const phone = testPhone();
+    const results = await Promise.all([1, 2, 3].map(() => auth.client().auth.signInWithOtp({ phone })));
+    expect(results.map((r) => (r.error ? `${r.error.status} ${r.error.code}` : 'ok')).sort()).toEqual(['429 over_sms_send_rate_limit', '429 over_sms_send_rate_limit', 'ok']);
+    expect(hook.received.filter((r) => r.phone === phone)).toHaveLength(1);
+    expect(await serviceSql()`select 1 from auth.users where phone = ${phone}`).toHaveLength(1);
+  });
+
   it('refuses invalid phone numbers with validation_failed', async () => {
     const supabase = auth.client();
     for (const phone of ['12ab45678', '+0801234567', '+1', '+2348012345678901234']) {

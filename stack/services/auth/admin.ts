@@ -67,6 +67,11 @@ export async function createUser(sql: postgres.Sql, body: Body) {
       bannedUntil: bannedUntil ?? null,
     });
     return userJson(tx, user);
+  }).catch((err: { code?: string; constraint_name?: string }) => {
+    // A concurrent create with the same phone or email loses the race on the unique index.
+    if (err.code === '23505' && err.constraint_name === 'users_phone_key') throw unprocessable('phone_exists', 'Phone number already registered by another user');
+    if (err.code === '23505' && err.constraint_name === 'users_email_partial_key') throw unprocessable('email_exists', 'A user with this email address has already been registered');
+    throw err;
   });
 }
 

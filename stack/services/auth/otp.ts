@@ -95,6 +95,8 @@ export async function handleOtp(ctx: OtpContext, req: IncomingMessage, body: Rec
   }
 
   return ctx.sql.begin(async (tx) => {
+    // Serialises concurrent requests for one number: the second sees the first's user and send time.
+    await tx`select pg_advisory_xact_lock(hashtextextended(${'auth.otp:' + phone}, 0))`;
     let user = await findUserByPhone(tx, phone, true);
     const signingUp = !user || !user.phone_confirmed_at;
     if (signingUp) {
