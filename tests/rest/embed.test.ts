@@ -1,0 +1,98 @@
+// Embedded resources: to-one, to-many, one-to-one, many-to-many through a
+// junction, nested, aliased, !inner, !hint, filters/order/limit on embeds,
+// ordering by a to-one embed, and the PGRST2xx errors for bad embeds.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { anonClient, ensureFixture, rest } from './fixture.ts';
+
+beforeAll(ensureFixture);
+const db = () => anonClient();
+
+describe('embedding', () => {
+  it('embeds many-to-one as an object and one-to-many as an array', async () => {
+    const { data } = await db().from('categories').select('name, vendors(name)').eq('id', 20).single();
+    expect(data).toEqual({ name: 'Grills', vendors: { name: 'Suya Spot' } });
+    const many = await db().from('vendors').select('id, categories(name)').eq('id', 3).single();
+    expect(many.data).toEqual({ id: 3, categories: [{ name: 'Pizzas' }, { name: 'Sides' }] });
+  });
+
+  it('embeds one-to-one (unique foreign key) as an object or null', async () => {
+    const { data } = await db().from('vendors').select('id, vendor_profiles(bio)').in('id', [1, 3]).order('id');
+    expect(data).toEqual([{ id: 1, vendor_profiles: { bio: 'Home cooking since 1999' } }, { id: 3, vendor_profiles: null }]);
+  });
+
+  it('embeds many-to-many through the junction table', async () => {
+    const { data } = await db().from('items').select('name, modifiers(name)').eq('id', 100).single();
+    expect(data).toEqual({ name: 'Jollof rice', modifiers: [{ name: 'Extra meat' }, { name: 'Plantain' }] });
+  });
+
+  it('nests embeds with aliases, filters, order and limit on the embedded level', async () => {
+    const { data, error } = await db()
+      .from('vendors')
+      .select('name, menu:categories(name, dishes:items(name, price))')
+      .eq('id', 1)
+      .eq('menu.dishes.available', true)
+      .order('position', { referencedTable: 'menu', ascending: false })
+      .order('price', { referencedTable: 'menu.dishes', ascending: false })
+      .limit(1, { referencedTable: 'menu.dishes' })
+      .single();
+    expect(error).toBeNull();
+    expect(data).toEqual({ name: 'Mama Put', menu: [{ name: 'Soups', dishes: [] }, { name: 'Rice', dishes: [{ name: 'Fried rice', price: 160000 }] }] });
+  });
+
+  it('!inner keeps only parents with matching embedded rows', async () => {
+    const { data } = await db().from('vendors').select('id, categories!inner(name)').eq('categories.name', 'Grills');
+    expect(data).toEqual([{ id: 2, categories: [{ name: 'Grills' }] }]);
+  });
+
+  it('null filtering on an embed (is null / not is null)', async () => {
+    const without = await db().from('vendors').select('id, categories(id)').is('categories', null).order('id');
+    expect(without.data?.map((v) => v.id)).toEqual([4, 5]);
+    const withSome = await db().from('vendors').select('id, categories()').not('categories', 'is', null).order('id');
+    expect(withSome.data).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+  });
+
+  it('disambiguates with !hint by constraint or column', async () => {
+    const byColumn = await db().from('messages').select('body, from:people!sender_id(name), to:people!recipient_id(name)').eq('id', 1).single();
+    expect(byColumn.data).toEqual({ body: 'hello', from: { name: 'Ada' }, to: { name: 'Bola' } });
+    const byConstraint = await db().from('messages').select('body, people!messages_sender_id_fkey(name)').eq('id', 3).single();
+    expect(byConstraint.data).toEqual({ body: 'hey', people: { name: 'Chidi' } });
+  });
+
+  it('orders by a to-one embedded column', async () => {
+    const { data } = await db().from('categories').select('name, vendors(name)').order('vendors(name)', { ascending: true }).order('id');
+    expect(data?.map((c) => c.name)).toEqual(['Rice', 'Soups', 'Pizzas', 'Sides', 'Grills']);
+  });
+});
+
+describe('embedding errors', () => {
+  it('no relationship: 400 PGRST200', async () => {
+    const res = await db().from('vendors').select('id, modifiers(name)');
+    expect(res.status).toBe(400);
+    expect(res.error).toMatchObject({ code: 'PGRST200', message: "Could not find a relationship between 'vendors' and 'modifiers' in the schema cache" });
+  });
+
+  it('ambiguous relationship: 300 PGRST201 with the candidates', async () => {
+    const res = await db().from('messages').select('id, people(name)');
+    expect(res.status).toBe(300);
+    expect(res.error?.code).toBe('PGRST201');
+    expect(res.error?.hint).toContain("'people!messages_sender_id_fkey'");
+  });
+
+  it('filter on a resource that is not embedded: 400 PGRST108', async () => {
+    const res = await db().from('vendors').select('id').eq('categories.name', 'Rice');
+    expect(res.status).toBe(400);
+    expect(res.error?.code).toBe('PGRST108');
+  });
+
+  it('ordering by a to-many embed: 400 PGRST118', async () => {
+    const res = await db().from('vendors').select('id, categories(name)').order('categories(name)');
+    expect(res.status).toBe(400);
+    expect(res.error?.code).toBe('PGRST118');
+  });
+
+  it('other operators on an embed: 400 PGRST120', async () => {
+    const res = await rest('/vendors?select=id,categories(id)&categories=eq.1');
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toBe('PGRST120');
+  });
+});
