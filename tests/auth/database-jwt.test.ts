@@ -1,0 +1,58 @@
+// The database trusts only signed, unexpired tokens from Auth: through REST a
+// session's token reads the user's own profile (auth.uid() from the JWT), and a
+// tampered, unsigned or expired token reads nothing.
+import { createClient } from '@supabase/supabase-js';
+import ws from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signJwt } from '../../stack/keys.ts';
+import { stackEnv } from '../helpers/env.ts';
+import { startPrivateAuth, type PrivateAuth } from './private-auth.ts';
+import { signInNewPhone } from './sign-in.ts';
+import { startSmsHookServer, type SmsHookServer } from './sms-hook-server.ts';
+
+describe.runIf(stackEnv().embedded)('Auth tokens at the database (through REST)', () => {
+  const env = stackEnv();
+  let auth: PrivateAuth;
+  let hook: SmsHookServer;
+  const rest = (token: string) => createClient(env.url, env.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    realtime: { transport: ws as never },
+    global: { headers: { Authorization: `Bearer ${token}` } },
+  });
+
+  beforeAll(async () => {
+    hook = await startSmsHookServer();
+    auth = await startPrivateAuth((a) => {
+      a.hook = { send_sms: { enabled: true, uri: hook.url, secrets: hook.secret } };
+    });
+  });
+  afterAll(async () => {
+    await auth?.close();
+    await hook?.close();
+  });
+
+  it('a session token reads only its own profile; forged or expired tokens are refused', async () => {
+    const me = await signInNewPhone(auth.client(), hook);
+    const other = await signInNewPhone(auth.client(), hook);
+
+    const own = await rest(me.access_token).from('profiles').select('id, phone');
+    expect(own.error).toBeNull();
+    expect(own.data).toEqual([{ id: me.user.id, phone: `+${me.user.phone}` }]);
+
+    const [header, payload, signature] = me.access_token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const encode = (c: object) => Buffer.from(JSON.stringify(c)).toString('base64url');
+    const forged = {
+      otherSub: `${header}.${encode({ ...claims, sub: other.user.id })}.${signature}`,
+      serviceRole: `${header}.${encode({ ...claims, role: 'service_role' })}.${signature}`,
+      unsigned: `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ ...claims, sub: other.user.id })}.`,
+      expired: await signJwt({ ...claims, iat: claims.iat - 7200, exp: Math.floor(Date.now() / 1000) - 60 }, new TextEncoder().encode(env.jwtSecret)),
+    };
+    for (const [name, token] of Object.entries(forged)) {
+      const { data, error, status } = await rest(token).from('profiles').select('id, phone');
+      expect(status, name).toBe(401);
+      expect(error, name).not.toBeNull();
+      expect(data, name).toBeNull();
+    }
+  });
+});
