@@ -205,3 +205,12 @@ describe('write errors', () => {
     expect(res.error?.code).toBe('42501');
   });
 });
+
+describe('representation with embeds', () => {
+  it('returns inserted rows with an embedded parent', async () => {
+    const id = 5000 + Math.floor(Math.random() * 100000);
+    // Rolled back: other test files read the fixture's categories at the same time.
+    const res = await serviceClient().from('categories').insert({ id, vendor_id: 2, name: 'Drinks', position: 9 }).select('name, vendors(name)').rollback().single();
+    expect(res.data).toEqual({ name: 'Drinks', vendors: { name: 'Suya Spot' } });
+  });
+});

@@ -70,7 +70,8 @@ function arrayLiteral(values: string[]): string {
 
 export class QueryBuilder {
   readonly params = new Params();
-  private aliasCount = 0;
+  // Starts at 1: callers name the top level `t0` (writes, functions) themselves.
+  private aliasCount = 1;
   private readonly visited = new Set<string>();
 
   constructor(private readonly cache: SchemaCache, private readonly query: ParsedQuery, private readonly maxRows: number | null) {}
