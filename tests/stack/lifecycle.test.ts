@@ -173,6 +173,8 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
     expect(output).toContain('Press Ctrl-C to stop.');
     child.kill('SIGTERM');
     await exited;
+    // runuser may exit before the stack has finished stopping: it stops on its own when its parent goes.
+    await waitFor(() => output.includes('Stopped.'), 10_000);
     expect(output).toContain('Stopped.');
   });
 
