@@ -137,8 +137,9 @@ describe('protocol errors', () => {
     ws.send(JSON.stringify(['1', '2', 'realtime:big', 'broadcast', { type: 'broadcast', event: 'x', payload: { blob: 'x'.repeat(3000 * 1024) } }]));
     const frames = await inbox.until((fs) => fs.some((f) => f[1] === '2'));
     expect(frames.find((f) => f[1] === '2')[4]).toEqual({ status: 'error', response: { reason: 'payload_size_exceeded' } });
+    // ws closes with 1009; the client may see 1006 when the close races its own upload.
     ws.send('x'.repeat(4 << 20));
-    expect(await closed).toBe(1009);
+    expect([1009, 1006]).toContain(await closed);
 
     // The server is still there for everyone else.
     const { ws: other, inbox: otherInbox } = await rawSocket('1.0.0');

@@ -47,7 +47,7 @@ create table if not exists rt_fixture.notes (
 alter table rt_fixture.notes enable row level security;
 grant select on rt_fixture.notes to authenticated;
 create or replace function rt_fixture.check_note_reader() returns boolean
-language plpgsql stable
+language plpgsql stable security definer set search_path = ''
 as $fn$
 declare b text;
 begin

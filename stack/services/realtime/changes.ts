@@ -46,6 +46,9 @@ export interface ChangeDispatcherOptions {
   log: (line: string) => void;
 }
 
+/** Claim groups per visibility call. */
+const GROUPS_PER_CALL = 100;
+
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export class ChangeDispatcher {
@@ -197,6 +200,15 @@ export class ChangeDispatcher {
   /** Per group: a set of visible item positions, or an error message. */
   private async checkRelation(relation: Relation, changes: Change[], groups: Array<[string, Subscriber]>): Promise<Map<string, Set<number> | string | boolean>> {
     const out = new Map<string, Set<number> | string | boolean>();
+    // Small calls: a timeout then only sends a few groups down the slow path.
+    for (let i = 0; i < groups.length; i += GROUPS_PER_CALL) {
+      for (const [k, v] of await this.checkChunk(relation, changes, groups.slice(i, i + GROUPS_PER_CALL), true)) out.set(k, v);
+    }
+    return out;
+  }
+
+  private async checkChunk(relation: Relation, changes: Change[], groups: Array<[string, Subscriber]>, fallback: boolean): Promise<Map<string, Set<number> | string | boolean>> {
+    const out = new Map<string, Set<number> | string | boolean>();
     const keyCols = relation.columns.filter((c) => c.key);
     if (!keyCols.length) {
       for (const [key] of groups) out.set(key, 'Error 400: Bad Request, no primary key');
@@ -210,6 +222,10 @@ export class ChangeDispatcher {
     try {
       rows = await this.visibleCall(query, keys, subscribers);
     } catch (err) {
+      if (!fallback) {
+        for (const [key] of groups) out.set(key, `Error 500: ${(err as Error).message}`);
+        return out;
+      }
       // The whole call failed or timed out: check each group alone, isolate the failing ones.
       this.opts.log(`realtime: visibility check for ${relation.schema}.${relation.table} failed (${(err as Error).message}); checking subscribers one by one`);
       rows = await Promise.all(
@@ -249,7 +265,7 @@ export class ChangeDispatcher {
       const next = chain.then(async () => {
         let healthy = true;
         for (const { p, subs } of mine) {
-          const verdicts = await this.checkRelation(p.change.relation, [p.change], [[group, subs[0].subscriber]]).catch((e: Error) => new Map([[group, `Error 500: ${e.message}`]]));
+          const verdicts = await this.checkChunk(p.change.relation, [p.change], [[group, subs[0].subscriber]], false).catch((e: Error) => new Map([[group, `Error 500: ${e.message}`]]));
           const v = verdicts.get(group);
           const data = this.payload(p);
           if (typeof v === 'string') {

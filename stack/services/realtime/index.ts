@@ -33,7 +33,7 @@ export async function createRealtimeService(ctx: ServiceContext, options: Realti
   const slot = options.slot ?? `${SLOT_PREFIX}${config.apiPort}`;
   const sql = postgres(config.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'stack_realtime' } });
   const checkSql = postgres(config.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'stack_realtime_rls' } });
-  const changes = new ChangeDispatcher({ sql: checkSql, checkTimeoutMs: options.checkTimeoutMs ?? 2000, log });
+  const changes = new ChangeDispatcher({ sql: checkSql, checkTimeoutMs: options.checkTimeoutMs ?? 1000, log });
   const hub = new Hub(config, sql, changes, MAX_PAYLOAD_BYTES, log);
   const replication = new ReplicationStream({
     dbUrl: config.dbUrl,
