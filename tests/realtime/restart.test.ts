@@ -11,7 +11,7 @@ import { createRealtimeService } from '../../stack/services/realtime/index.ts';
 import type { Service } from '../../stack/services/service.ts';
 import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
-import { Inbox, realtimeClient, subscribed, userToken } from './clients.ts';
+import { Inbox, realtimeClient, userToken } from './clients.ts';
 import { realtimeFixtures } from './fixtures.ts';
 
 const slot = `rt_restart_test_${process.pid}`;
