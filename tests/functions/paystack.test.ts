@@ -164,6 +164,21 @@ describe.runIf(stackEnv().embedded)('payments with Paystack', () => {
     expect(res.status).toBe(400);
   });
 
+  it('records a refund made on Paystack once: the paid order is cancelled', async () => {
+    const { order, client } = await cardOrder();
+    const { body } = await invoke(client, 'payments', { order_id: order.id });
+    await postPaystackWebhook(chargeSuccess(await paystackCharge(body.reference)));
+    const refund = {
+      event: 'refund.processed',
+      data: { id: String(Date.now()), status: 'processed', transaction_reference: body.reference, refund_reference: null, amount: String(order.total), currency: 'NGN', domain: 'test' },
+    };
+    const first = await postPaystackWebhook(refund);
+    expect(first).toMatchObject({ status: 200, body: { outcome: 'refunded', duplicate: false } });
+    expect((await postPaystackWebhook(refund)).body.duplicate).toBe(true);
+    expect((await orderRow(order.id)).status).toBe('cancelled');
+    expect((await paymentRow(body.reference)).status).toBe('refunded');
+  });
+
   it('acknowledges events it does not handle', async () => {
     const res = await postPaystackWebhook({ event: 'subscription.create', data: { id: 1 } });
     expect(res).toMatchObject({ status: 200, body: { outcome: 'ignored' } });

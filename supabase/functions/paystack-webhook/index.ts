@@ -40,12 +40,14 @@ serve('paystack-webhook', async (req) => {
   }
 
   if (event.event === 'refund.processed') {
-    const data = event.data as { id?: number | string; transaction_reference?: string; amount?: number; currency?: string };
-    if (data.id !== undefined && data.transaction_reference && Number.isInteger(data.amount) && data.currency) {
+    // Paystack sends refund amounts as strings or numbers (minor units).
+    const data = event.data as { id?: number | string; transaction_reference?: string; amount?: number | string; currency?: string };
+    const amount = Number(data.amount);
+    if (data.id !== undefined && data.transaction_reference && Number.isSafeInteger(amount) && data.currency) {
       const [{ result }] = await asServiceRole((sql) => sql`
         select public.record_refund(
           p_provider => 'paystack', p_provider_event_id => ${`refund.processed:${data.id}`}, p_reference => ${data.transaction_reference!},
-          p_amount => ${data.amount!}::bigint, p_currency => ${data.currency!}, p_payload => ${sql.json(body as never)}) as result`);
+          p_amount => ${amount}::bigint, p_currency => ${data.currency!}, p_payload => ${sql.json(body as never)}) as result`);
       return json({ received: true, ...result });
     }
   }
