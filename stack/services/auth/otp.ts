@@ -152,13 +152,18 @@ export async function handleVerify(ctx: OtpContext, req: IncomingMessage, body: 
         return INVALID_OTP();
       }
     }
-    // GoTrue's ConfirmPhone: the code is used up.
-    await tx`update auth.users set phone_confirmed_at = coalesce(phone_confirmed_at, now()), confirmation_token = '', updated_at = now() where id = ${user.id}`;
-    await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
-    await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true });
-    await syncProviders(tx, user.id);
+    // GoTrue's ConfirmPhone (the code is used up), and the sign-in time.
+    let [signedIn] = await tx<UserRow[]>`
+      update auth.users set phone_confirmed_at = coalesce(phone_confirmed_at, now()), confirmation_token = '', last_sign_in_at = now(), updated_at = now()
+       where id = ${user.id} returning *`;
+    if (user.confirmation_token) await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
+    await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true }, { signedIn: true });
+    if (!((signedIn.raw_app_meta_data?.providers as string[] | undefined) ?? []).includes('phone')) {
+      await syncProviders(tx, user.id);
+      signedIn = (await findUserByPhone(tx, phone))!;
+    }
     ctx.failedAttempts.delete(user.id);
-    return issueSession(ctx, tx, req, user.id);
+    return issueSession(ctx, tx, req, signedIn);
   });
   if (outcome instanceof AuthError) throw outcome;
   return outcome;

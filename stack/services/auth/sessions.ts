@@ -44,14 +44,6 @@ function userAgent(req: IncomingMessage): string | null {
   return req.headers['user-agent'] || null;
 }
 
-async function insertRefreshToken(sql: Sql, userId: string, sessionId: string, parent: string | null): Promise<string> {
-  const token = newRefreshToken();
-  await sql`
-    insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
-    values ('00000000-0000-0000-0000-000000000000', ${token}, ${userId}, false, now(), now(), ${parent}, ${sessionId})`;
-  return token;
-}
-
 export interface TokenContext {
   settings: AuthSettings;
   keys: Keys;
@@ -93,14 +85,20 @@ async function tokenResponse(ctx: TokenContext, sql: Sql, user: UserRow, session
 }
 
 /** Starts a session for a user who just proved who they are (GoTrue's IssueRefreshToken). */
-export async function issueSession(ctx: TokenContext, sql: Sql, req: IncomingMessage, userId: string) {
+export async function issueSession(ctx: TokenContext, sql: Sql, req: IncomingMessage, user: UserRow) {
+  const sessionId = randomUUID();
+  const refreshToken = newRefreshToken();
+  // One statement for the session and its first refresh token.
   const [session] = await sql<SessionRow[]>`
-    insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent, ip)
-    values (${randomUUID()}, ${userId}, now(), now(), 'aal1', ${userAgent(req)}, ${clientIp(req)})
-    returning id, user_id, created_at, not_after`;
-  const refreshToken = await insertRefreshToken(sql, userId, session.id, null);
-  const [user] = await sql<UserRow[]>`update auth.users set last_sign_in_at = now(), updated_at = now() where id = ${userId} returning *`;
-  await sql`update auth.identities set last_sign_in_at = now() where user_id = ${userId} and provider = 'phone'`;
+    with session as (
+      insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent, ip)
+      values (${sessionId}, ${user.id}, now(), now(), 'aal1', ${userAgent(req)}, ${clientIp(req)})
+      returning id, user_id, created_at, not_after
+    ), token as (
+      insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
+      select '00000000-0000-0000-0000-000000000000', ${refreshToken}, ${user.id}, false, now(), now(), null, id from session
+    )
+    select * from session`;
   return tokenResponse(ctx, sql, user, session, refreshToken);
 }
 
@@ -112,15 +110,20 @@ export async function issueSession(ctx: TokenContext, sql: Sql, req: IncomingMes
 export async function refreshSession(ctx: TokenContext, sql: postgres.Sql, req: IncomingMessage, presented: string) {
   if (!/^[a-z0-9]{12}$/.test(presented)) throw badRequest('validation_failed', 'Refresh token is not valid');
   return sql.begin(async (tx) => {
-    const [token] = await tx<RefreshTokenRow[]>`select * from auth.refresh_tokens where token = ${presented} for update`;
-    if (!token) throw badRequest('refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
+    // The session row lock serialises every refresh within one token family.
+    const [token] = await tx<(RefreshTokenRow & { session_created_at: Date; not_after: Date | null })[]>`
+      select t.*, s.created_at as session_created_at, s.not_after
+        from auth.refresh_tokens t join auth.sessions s on s.id = t.session_id
+       where t.token = ${presented} for update of s`;
+    if (!token) {
+      const [orphan] = await tx`select 1 from auth.refresh_tokens where token = ${presented}`;
+      if (orphan) throw badRequest('session_not_found', 'Invalid Refresh Token: No Valid Session Found');
+      throw badRequest('refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
+    }
     const [user] = await tx<UserRow[]>`select * from auth.users where id::text = ${token.user_id}`;
     if (!user) throw badRequest('refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
     if (isBanned(user)) throw badRequest('user_banned', 'Invalid Refresh Token: User Banned');
-    const [session] = token.session_id
-      ? await tx<SessionRow[]>`select id, user_id, created_at, not_after from auth.sessions where id = ${token.session_id} for update`
-      : [];
-    if (!session) throw badRequest('session_not_found', 'Invalid Refresh Token: No Valid Session Found');
+    const session: SessionRow = { id: token.session_id!, user_id: user.id, created_at: token.session_created_at, not_after: token.not_after };
     if (session.not_after && session.not_after.getTime() < Date.now()) throw badRequest('session_expired', 'Invalid Refresh Token: Session Expired');
 
     let issued: string | null = null;
@@ -137,8 +140,12 @@ export async function refreshSession(ctx: TokenContext, sql: postgres.Sql, req: 
       }
     }
     if (!issued) {
-      await tx`update auth.refresh_tokens set revoked = true, updated_at = now() where id = ${token.id}`;
-      issued = await insertRefreshToken(tx, user.id, session.id, token.token);
+      const next = newRefreshToken();
+      await tx`
+        with old as (update auth.refresh_tokens set revoked = true, updated_at = now() where id = ${token.id})
+        insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
+        values ('00000000-0000-0000-0000-000000000000', ${next}, ${user.id}, false, now(), now(), ${token.token}, ${session.id})`;
+      issued = next;
     }
     await tx`update auth.sessions set refreshed_at = now() at time zone 'utc', updated_at = now(), user_agent = ${userAgent(req)}, ip = ${clientIp(req)} where id = ${session.id}`;
     return { reused: false as const, response: await tokenResponse(ctx, tx, user, session, issued) };

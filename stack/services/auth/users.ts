@@ -127,13 +127,15 @@ export async function insertUser(sql: Sql, user: NewUser): Promise<UserRow> {
 }
 
 /** Creates or updates the user's identity for a provider; identity_data keeps `sub`. */
-export async function upsertIdentity(sql: Sql, user: UserRow, provider: 'email' | 'phone', data: Json): Promise<void> {
+export async function upsertIdentity(sql: Sql, user: UserRow, provider: 'email' | 'phone', data: Json, options: { signedIn?: boolean } = {}): Promise<void> {
   const identityData = { sub: user.id, ...data };
+  const signedInAt = options.signedIn ? sql`now()` : null;
   await sql`
-    insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)
-    values (${user.id}, ${user.id}, ${sql.json(identityData as postgres.JSONValue)}, ${provider}, now(), now())
+    insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at)
+    values (${user.id}, ${user.id}, ${sql.json(identityData as postgres.JSONValue)}, ${provider}, ${signedInAt}, now(), now())
     on conflict (provider_id, provider) do update
-      set identity_data = auth.identities.identity_data || excluded.identity_data, updated_at = now()`;
+      set identity_data = auth.identities.identity_data || excluded.identity_data,
+          last_sign_in_at = coalesce(excluded.last_sign_in_at, auth.identities.last_sign_in_at), updated_at = now()`;
 }
 
 /** GoTrue's UpdateAppMetaDataProviders: `providers` lists the user's identities. */
