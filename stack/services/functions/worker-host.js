@@ -36,6 +36,12 @@ Deno.serve = (a, b) => {
   return listen(handler);
 };
 
+// A worker never outlives the stack that started it, even one killed hard.
+const parent = Deno.ppid;
+Deno.unrefTimer(setInterval(() => {
+  if (Deno.ppid !== parent) Deno.exit(0);
+}, 1000));
+
 const mod = await import(entrypoint);
 if (!server && typeof mod.default?.fetch === 'function') listen((req, info) => mod.default.fetch(req, info));
 if (!server) {
