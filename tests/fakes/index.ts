@@ -1,17 +1,18 @@
 // Starts every fake provider for a test run and says where they are: the
 // functions get the base URLs through env (as in production they get the real
 // ones), tests get them through vitest's provide/inject.
-import { startFakePaystack } from './paystack.ts';
-import { startFakeSms } from './sms.ts';
-import { startFakeStripe } from './stripe.ts';
 import path from 'node:path';
 import { projectRoot } from '../../stack/config.ts';
 import { readDotenv } from '../../stack/services/functions/env.ts';
-
 import type { FakesEnv } from './env.ts';
+import { startFakePaystack } from './paystack.ts';
+import { startFakeSms } from './sms.ts';
+import { startFakeStripe } from './stripe.ts';
 
 export async function startFakes(): Promise<{ env: FakesEnv; functionsEnv: Record<string, string>; close(): Promise<void> }> {
-  const secrets = await readDotenv(path.join(projectRoot, 'supabase', 'functions', '.env'));
+  // The values the functions will see: .env, overridden by this process's environment (as the stack does).
+  const dotenv = await readDotenv(path.join(projectRoot, 'supabase', 'functions', '.env'));
+  const secrets = Object.fromEntries(Object.entries(dotenv).map(([k, v]) => [k, process.env[k] ?? v]));
   const need = (k: string) => {
     if (!secrets[k]) throw new Error(`supabase/functions/.env has no ${k}`);
     return secrets[k];

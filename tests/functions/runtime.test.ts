@@ -33,6 +33,11 @@ Deno.serve(async (req) => {
   exits: `Deno.serve((req) => { if (new URL(req.url).searchParams.has('exit')) Deno.exit(3); return Response.json({ pid: Deno.pid }); });`,
   version: `Deno.serve(() => new Response('v1'));`,
   'default-export': `export default { fetch: () => new Response('from default export') };`,
+  disabled: `Deno.serve(() => new Response('must not be served'));`,
+};
+/** Files of functions whose entrypoint is not index.ts (`entrypoint` in config.toml). */
+const EXTRA_FILES: Record<string, string> = {
+  'custom-entry/main.ts': `Deno.serve(() => new Response('from main.ts'));`,
 };
 
 const CONFIG_TOML = `
@@ -50,6 +55,11 @@ verify_jwt = false
 verify_jwt = false
 [functions.default-export]
 verify_jwt = false
+[functions.disabled]
+enabled = false
+[functions.custom-entry]
+verify_jwt = false
+entrypoint = "./functions/custom-entry/main.ts"
 `;
 
 const DOTENV = `
@@ -78,6 +88,10 @@ describe('functions runtime', () => {
     for (const [name, code] of Object.entries(FUNCTIONS)) {
       await mkdir(path.join(functionsDir, name));
       await writeFile(path.join(functionsDir, name, 'index.ts'), code);
+    }
+    for (const [file, code] of Object.entries(EXTRA_FILES)) {
+      await mkdir(path.dirname(path.join(functionsDir, file)), { recursive: true });
+      await writeFile(path.join(functionsDir, file), code);
     }
     process.env.OVERRIDDEN_BY_PROCESS = 'from-process';
     process.env.NOT_IN_DOTENV = 'stays-out';
@@ -209,6 +223,11 @@ describe('functions runtime', () => {
     const res = await fetch(`${url}/slow`);
     expect(res.status).toBe(504);
     expect(res.headers.get('sb-error-code')).toBe('IDLE_TIMEOUT');
+  });
+
+  it('honours `entrypoint` and `enabled = false` from config.toml', async () => {
+    expect(await (await fetch(`${url}/custom-entry`)).text()).toBe('from main.ts');
+    expect((await fetch(`${url}/disabled`, { headers: auth() })).status).toBe(404);
   });
 
   it('serves a default-exported { fetch } handler', async () => {
