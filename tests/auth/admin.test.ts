@@ -43,6 +43,8 @@ describe.runIf(env.embedded)('admin user API', () => {
     expect((await admin().createUser({ phone })).error).toBeNull();
     expect((await admin().createUser({ phone: `+${phone}` })).error).toMatchObject({ status: 422, code: 'phone_exists' });
     expect((await admin().createUser({ phone: '12x' })).error).toMatchObject({ status: 400, code: 'validation_failed' });
+    const taken = (await admin().createUser({ phone: testPhone() })).data.user!.id;
+    expect((await admin().createUser({ id: taken, phone: testPhone() })).error).toMatchObject({ status: 422, code: 'user_already_exists' });
     const racing = testPhone();
     const both = await Promise.all([admin().createUser({ phone: racing }), admin().createUser({ phone: racing })]);
     expect(both.map((r) => r.error?.code ?? 'ok').sort()).toEqual(['ok', 'phone_exists']);

@@ -71,6 +71,7 @@ export async function createUser(sql: postgres.Sql, body: Body) {
     // A concurrent create with the same phone or email loses the race on the unique index.
     if (err.code === '23505' && err.constraint_name === 'users_phone_key') throw unprocessable('phone_exists', 'Phone number already registered by another user');
     if (err.code === '23505' && err.constraint_name === 'users_email_partial_key') throw unprocessable('email_exists', 'A user with this email address has already been registered');
+    if (err.code === '23505' && err.constraint_name === 'users_pkey') throw unprocessable('user_already_exists', 'A user with this ID already exists');
     throw err;
   });
 }

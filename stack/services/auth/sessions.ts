@@ -2,6 +2,7 @@
 // `auth.refresh_tokens` exactly as GoTrue keeps them.
 import { randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type postgres from 'postgres';
 import { signJwt, type Keys } from '../../keys.ts';
 import { badRequest } from './errors.ts';
@@ -34,10 +35,12 @@ function newRefreshToken(): string {
   return token;
 }
 
+/** The caller's address for `auth.sessions.ip` (inet): the first X-Forwarded-For entry if it is an IP. */
 export function clientIp(req: IncomingMessage): string | null {
   const forwarded = req.headers['x-forwarded-for'];
   const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return first || req.socket.remoteAddress || null;
+  if (first && isIP(first)) return first;
+  return req.socket.remoteAddress || null;
 }
 
 function userAgent(req: IncomingMessage): string | null {
