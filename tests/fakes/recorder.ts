@@ -20,8 +20,8 @@ export interface Failure {
   match: string;
   /** The error status to answer; without it the call succeeds, only late (see delayMs). */
   status?: number;
-  /** Answer this much later (after the provider has done the work), e.g. to let a webhook overtake the answer. */
-  delayMs?: number;
+  /** Answer only when POST /__fake/release {match} comes (the provider has done the work meanwhile), e.g. to let a webhook overtake the answer. */
+  hold?: boolean;
   /** How many calls to fail; then the provider answers normally again. */
   times: number;
   body?: unknown;
@@ -50,11 +50,12 @@ async function readText(req: IncomingMessage): Promise<string> {
  * Starts a fake provider. `route` answers the provider's own API; the control
  * API under `/__fake/` is the same for every fake:
  * GET /__fake/calls?match=x (recorded calls whose path or body contain x),
- * POST /__fake/fail {match, status?, delayMs?, times, body?}.
+ * POST /__fake/fail {match, status?, hold?, times, body?}, POST /__fake/release {match}.
  */
 export async function startFake(name: string, route: Route, port = 0): Promise<FakeServer> {
   const calls: RecordedCall[] = [];
   const failures: Failure[] = [];
+  const held = new Map<string, Array<() => void>>();
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -62,6 +63,14 @@ export async function startFake(name: string, route: Route, port = 0): Promise<F
       if (url.pathname === '/__fake/calls' && req.method === 'GET') {
         const match = url.searchParams.get('match') ?? '';
         sendJson(res, 200, calls.filter((c) => c.path.includes(match) || c.body.includes(match)));
+        return;
+      }
+      if (url.pathname === '/__fake/release' && req.method === 'POST') {
+        const { match } = JSON.parse(body) as { match: string };
+        const waiting = held.get(match) ?? [];
+        held.delete(match);
+        for (const release of waiting) release();
+        sendJson(res, 200, { released: waiting.length });
         return;
       }
       if (url.pathname === '/__fake/fail' && req.method === 'POST') {
@@ -75,10 +84,11 @@ export async function startFake(name: string, route: Route, port = 0): Promise<F
       const failure = failures.find((f) => f.times > 0 && (path.includes(f.match) || body.includes(f.match)));
       if (failure) {
         failure.times -= 1;
-        if (failure.delayMs) {
+        if (failure.hold) {
           const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+          const { match } = failure;
           res.end = ((...args: unknown[]) => {
-            setTimeout(() => end(...args), failure.delayMs);
+            held.set(match, [...(held.get(match) ?? []), () => end(...args)]);
             return res;
           }) as typeof res.end;
         }
@@ -114,4 +124,10 @@ export async function fakeCalls(baseUrl: string, match: string): Promise<Recorde
 export async function failCalls(baseUrl: string, failure: Failure): Promise<void> {
   const res = await fetch(`${baseUrl}/__fake/fail`, { method: 'POST', body: JSON.stringify(failure) });
   if (!res.ok) throw new Error(`cannot configure the fake at ${baseUrl}`);
+}
+
+/** Sends the answers held for `match` (see Failure.hold); resolves to how many there were. */
+export async function releaseCalls(baseUrl: string, match: string): Promise<number> {
+  const res = await fetch(`${baseUrl}/__fake/release`, { method: 'POST', body: JSON.stringify({ match }) });
+  return ((await res.json()) as { released: number }).released;
 }

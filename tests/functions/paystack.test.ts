@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer, createVendor, jollofWithChicken, placeOrder, walletBalance, type TestVendor } from '../db/fixtures.ts';
 import { fakesEnv } from '../fakes/env.ts';
-import { failCalls, fakeCalls } from '../fakes/recorder.ts';
+import { failCalls, fakeCalls, releaseCalls } from '../fakes/recorder.ts';
 import { createUser, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { chargeSuccess, invoke, orderRow, paymentRow, paystackCharge, postPaystackWebhook, userClient } from './payments-helpers.ts';
@@ -101,14 +101,15 @@ describe.runIf(stackEnv().embedded)('payments with Paystack', () => {
 
   it('confirms a webhook that arrives before the initialize answer has been stored', async () => {
     const { customer, order, client } = await cardOrder();
-    // Paystack creates the transaction at once but answers late: the customer pays meanwhile.
-    await failCalls(fakes.paystackUrl, { match: customer.phone, delayMs: 1500, times: 1 });
+    // Paystack creates the transaction at once but its answer is held: the customer pays meanwhile.
+    await failCalls(fakes.paystackUrl, { match: customer.phone, hold: true, times: 1 });
     const pending = invoke(client, 'payments', { order_id: order.id });
     let init;
     while (!(init = (await fakeCalls(fakes.paystackUrl, customer.phone))[0])) await new Promise((r) => setTimeout(r, 20));
     const reference = JSON.parse(init.body).reference;
     const hook = await postPaystackWebhook(chargeSuccess(await paystackCharge(reference)));
     expect(hook.body.outcome).toBe('confirmed');
+    expect(await releaseCalls(fakes.paystackUrl, customer.phone)).toBe(1);
     const started = await pending;
     expect(started.status).toBe(200);
     expect(started.body.reference).toBe(reference);
