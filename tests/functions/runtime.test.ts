@@ -96,7 +96,7 @@ describe('functions runtime', () => {
     process.env.OVERRIDDEN_BY_PROCESS = 'from-process';
     process.env.NOT_IN_DOTENV = 'stays-out';
     config = loadConfig({ projectRoot: root, apiPort: await freePort(), dbPort: 1, functionsEnv: { OVERRIDDEN_BY_STACK: 'from-stack' } });
-    service = createFunctionsService({ config, log: (l) => logs.push(l) }, { requestTimeoutMs: 1500 });
+    service = createFunctionsService({ config, log: (l) => logs.push(l) }, { requestTimeoutMs: 3000 });
     gateway = createGateway(config, [service], async () => ({ ok: true }), (l) => logs.push(l));
     await new Promise<void>((resolve) => gateway.server.listen(config.apiPort, config.host, resolve));
     url = `${config.apiUrl}/functions/v1`;
