@@ -227,3 +227,21 @@ describe.runIf(stackEnv().embedded)('hourly SMS limit', () => {
     }
   });
 });
+
+describe.runIf(stackEnv().embedded)('without a Send SMS hook', () => {
+  it('prints the code to the stack log, as Inbucket would show it, and the code signs in', async () => {
+    const lines: string[] = [];
+    const auth = await startPrivateAuth(() => {}, (line) => lines.push(line));
+    try {
+      const phone = testPhone();
+      const supabase = auth.client();
+      expect((await supabase.auth.signInWithOtp({ phone })).error).toBeNull();
+      const line = lines.find((l) => l.includes(`+${phone}`));
+      const code = /: (\d{6}) /.exec(line ?? '')?.[1];
+      expect(code, line).toMatch(/^\d{6}$/);
+      expect((await supabase.auth.verifyOtp({ phone, token: code!, type: 'sms' })).error).toBeNull();
+    } finally {
+      await auth.close();
+    }
+  });
+});

@@ -19,14 +19,13 @@ export interface PrivateAuth {
   close(): Promise<void>;
 }
 
-/** Starts Auth with `[auth]` settings patched by `patch` (applied to a copy of config.toml). */
-export async function startPrivateAuth(patch: (auth: Toml) => void): Promise<PrivateAuth> {
+/** Starts Auth with `[auth]` settings patched by `patch` (applied to a copy of config.toml); `log` gets its log lines. */
+export async function startPrivateAuth(patch: (auth: Toml) => void, log: (line: string) => void = () => {}): Promise<PrivateAuth> {
   const env = stackEnv();
   const dbPort = Number(new URL(env.dbUrl).port);
   const config = loadConfig({ apiPort: await freePort(), dbPort });
   config.toml = structuredClone(config.toml);
   patch(config.toml.auth);
-  const log = () => {};
   const auth = createAuthService({ config, log });
   const gateway = createGateway(config, [auth], async () => ({ ok: true }), log);
   await new Promise<void>((resolve) => gateway.server.listen(config.apiPort, config.host, resolve));
