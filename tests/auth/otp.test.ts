@@ -161,6 +161,9 @@ describe.runIf(stackEnv().embedded)('phone OTP sign-in', () => {
     }
     const { error } = await supabase.auth.verifyOtp({ phone: 'not-a-phone', token: '123456', type: 'sms' });
     expect(error).toMatchObject({ status: 400, code: 'validation_failed' });
+    // WhatsApp needs Twilio in GoTrue; the hook path is SMS only.
+    const whatsapp = await supabase.auth.signInWithOtp({ phone: testPhone(), options: { channel: 'whatsapp' } });
+    expect(whatsapp.error).toMatchObject({ status: 400, code: 'validation_failed' });
   });
 
   it('accepts a number with + and spaces, and stores it normalised', async () => {

@@ -5,7 +5,7 @@ import { SignJWT, decodeJwt } from 'jose';
 import ws from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../stack/keys.ts';
-import { serviceSql } from '../helpers/db.ts';
+import { serviceSql, testPhone } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { startPrivateAuth, type PrivateAuth } from './private-auth.ts';
 import { signInNewPhone } from './sign-in.ts';
@@ -135,6 +135,20 @@ describe.runIf(stackEnv().embedded)('sessions', () => {
     expect(data.user!.new_email).toBe(`bayo-${session.user.id}@example.com`);
     const bad = await supabase.auth.updateUser({ email: 'not-an-email' });
     expect(bad.error).toMatchObject({ status: 400, code: 'email_address_invalid' });
+  });
+
+  it('updateUser changes the phone at once (phone autoconfirm) and refuses a number in use', async () => {
+    const supabase = auth.client();
+    const session = await signInNewPhone(supabase, hook);
+    const other = await signInNewPhone(auth.client(), hook);
+    await supabase.auth.setSession({ access_token: session.access_token, refresh_token: session.refresh_token });
+    const taken = await supabase.auth.updateUser({ phone: other.user.phone });
+    expect(taken.error).toMatchObject({ status: 422, code: 'phone_exists' });
+    const fresh = testPhone();
+    const { data, error } = await supabase.auth.updateUser({ phone: `+${fresh}` });
+    expect(error).toBeNull();
+    expect(data.user!.phone).toBe(fresh);
+    expect(data.user!.identities!.find((i) => i.provider === 'phone')!.identity_data).toMatchObject({ phone: fresh, phone_verified: true });
   });
 
   it('rejects forged, tampered and expired tokens at /auth/v1/user', async () => {
