@@ -120,8 +120,9 @@ describe.runIf(env.embedded)('public auth endpoints', () => {
     expect(body).toMatchObject({ disable_signup: false, phone_autoconfirm: true, external: { phone: true, google: false } });
   });
 
-  it('GET /health and /.well-known/jwks.json answer without an API key', async () => {
-    const health = await fetch(`${env.url}/auth/v1/health`);
+  it('GET /health answers with an API key; /.well-known/jwks.json is open, as in Supabase\'s gateway', async () => {
+    expect((await fetch(`${env.url}/auth/v1/health`)).status).toBe(401);
+    const health = await fetch(`${env.url}/auth/v1/health`, { headers: { apikey: env.anonKey } });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ name: 'GoTrue' });
     const jwks = await fetch(`${env.url}/auth/v1/.well-known/jwks.json`);

@@ -123,7 +123,7 @@ export function createAuthService(ctx: ServiceContext): Service {
   return {
     mount: '/auth/v1',
     // Kong's open auth routes (no API key needed), as in Supabase's gateway config.
-    openPaths: (path) => ['/verify', '/callback', '/authorize', '/.well-known/jwks.json', '/health'].includes(path.replace(/\/+$/, '')),
+    openPaths: (path) => ['/verify', '/callback', '/authorize', '/.well-known/jwks.json'].includes(path.replace(/\/+$/, '')),
     async handle(req, res, gw) {
       try {
         await route(req, res, gw.path, gw.url);
