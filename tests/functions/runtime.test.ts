@@ -38,6 +38,9 @@ Deno.serve(async (req) => {
 /** Files of functions whose entrypoint is not index.ts (`entrypoint` in config.toml). */
 const EXTRA_FILES: Record<string, string> = {
   'custom-entry/main.ts': `Deno.serve(() => new Response('from main.ts'));`,
+  'mapped/index.ts': `import { greeting } from 'greeting';\nDeno.serve(() => new Response(greeting));`,
+  'mapped/greeting.ts': `export const greeting = 'from the import map';`,
+  'mapped/deno.json': JSON.stringify({ imports: { greeting: './greeting.ts' } }),
 };
 
 const CONFIG_TOML = `
@@ -60,6 +63,9 @@ enabled = false
 [functions.custom-entry]
 verify_jwt = false
 entrypoint = "./functions/custom-entry/main.ts"
+[functions.mapped]
+verify_jwt = false
+import_map = "./functions/mapped/deno.json"
 `;
 
 const DOTENV = `
@@ -225,8 +231,9 @@ describe('functions runtime', () => {
     expect(res.headers.get('sb-error-code')).toBe('IDLE_TIMEOUT');
   });
 
-  it('honours `entrypoint` and `enabled = false` from config.toml', async () => {
+  it('honours `entrypoint`, `import_map` and `enabled = false` from config.toml', async () => {
     expect(await (await fetch(`${url}/custom-entry`)).text()).toBe('from main.ts');
+    expect(await (await fetch(`${url}/mapped`)).text()).toBe('from the import map');
     expect((await fetch(`${url}/disabled`, { headers: auth() })).status).toBe(404);
   });
 

@@ -3,7 +3,6 @@
 // function from config.toml, the injected env plus supabase/functions/.env,
 // requests passed through untouched, one reused worker process per function,
 // restarted when the function's files change.
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
@@ -14,7 +13,7 @@ import { verifyJwt } from '../../keys.ts';
 import type { GatewayRequest, Service, ServiceContext } from '../service.ts';
 import { denoBinary } from './deno.ts';
 import { functionEnv } from './env.ts';
-import { lookupFunction } from './registry.ts';
+import { lookupFunction, type FunctionDef } from './registry.ts';
 import { FunctionWorker, WorkerError } from './worker.ts';
 
 export interface FunctionsOptions {
@@ -34,7 +33,6 @@ function runtimeError(res: ServerResponse, status: number, code: string, message
 export function createFunctionsService(ctx: ServiceContext, options: FunctionsOptions = {}): Service {
   const { config, log } = ctx;
   const functionsDir = path.join(config.supabaseDir, 'functions');
-  const denoConfig = path.join(functionsDir, 'deno.json');
   const requestTimeoutMs = options.requestTimeoutMs ?? 150_000;
   const bootTimeoutMs = options.bootTimeoutMs ?? 120_000;
   // npm packages that functions import are cached here (git-ignored), shared by every stack of this checkout.
@@ -44,7 +42,7 @@ export function createFunctionsService(ctx: ServiceContext, options: FunctionsOp
   let generation = 0;
   let closed = false;
 
-  async function workerFor(name: string, fingerprint: string, entrypoint: string): Promise<FunctionWorker> {
+  async function workerFor({ name, fingerprint, entrypoint, denoConfig }: FunctionDef): Promise<FunctionWorker> {
     const current = workers.get(name);
     if (current?.alive && current.fingerprint === fingerprint) return current;
     if (current) {
@@ -65,7 +63,7 @@ export function createFunctionsService(ctx: ServiceContext, options: FunctionsOp
       entrypoint,
       fingerprint,
       socketPath: path.join(dir, `${name}-${++generation}.sock`),
-      denoConfig: existsSync(denoConfig) ? denoConfig : null,
+      denoConfig,
       cwd: config.projectRoot,
       env: processEnv,
       bootTimeoutMs,
@@ -95,7 +93,7 @@ export function createFunctionsService(ctx: ServiceContext, options: FunctionsOp
         return;
       }
     }
-    const worker = await workerFor(def.name, def.fingerprint, def.entrypoint);
+    const worker = await workerFor(def);
     try {
       await worker.handle(req, res, gw.path + gw.url.search, requestTimeoutMs);
     } catch (err) {

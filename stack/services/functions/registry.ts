@@ -11,6 +11,8 @@ export interface FunctionDef {
   /** Absolute path of the module that calls `Deno.serve`. */
   entrypoint: string;
   verifyJwt: boolean;
+  /** The Deno config (import map) of `import_map`, else the functions folder's deno.json, or null. */
+  denoConfig: string | null;
   /** Changes whenever a file the function may load changes (its folder or the shared files). */
   fingerprint: string;
 }
@@ -51,7 +53,8 @@ export async function lookupFunction(functionsDir: string, toml: Toml, name: str
   if (section.enabled === false) return null;
   const dir = path.join(functionsDir, name);
   const entrypoint = section.entrypoint ? path.resolve(path.dirname(functionsDir), section.entrypoint) : path.join(dir, 'index.ts');
-  const [dirStat, entryStat] = await Promise.all([stat(dir).catch(() => null), stat(entrypoint).catch(() => null)]);
+  const configFile = section.import_map ? path.resolve(path.dirname(functionsDir), section.import_map) : path.join(functionsDir, 'deno.json');
+  const [dirStat, entryStat, configStat] = await Promise.all([stat(dir).catch(() => null), stat(entrypoint).catch(() => null), stat(configFile).catch(() => null)]);
   if (!dirStat?.isDirectory() || !entryStat?.isFile()) return null;
 
   // Shared code: every file of the functions folder outside the function folders.
@@ -62,5 +65,5 @@ export async function lookupFunction(functionsDir: string, toml: Toml, name: str
     if (e.isDirectory() && (e.name.startsWith('_') || e.name.startsWith('.'))) shared.push(await fingerprintOf(full));
     else if (e.isFile()) shared.push(`${full}:${(await stat(full).catch(() => null))?.mtimeMs}`);
   }
-  return { name, entrypoint, verifyJwt: section.verify_jwt !== false, fingerprint: `${await fingerprintOf(dir)}#${shared.join('|')}` };
+  return { name, entrypoint, verifyJwt: section.verify_jwt !== false, denoConfig: configStat?.isFile() ? configFile : null, fingerprint: `${await fingerprintOf(dir)}#${shared.join('|')}` };
 }
