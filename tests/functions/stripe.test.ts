@@ -95,6 +95,18 @@ describe.runIf(stackEnv().embedded)('payments with Stripe', () => {
     expect((await paymentRow(second.body.reference)).status).toBe('refunded');
   });
 
+  it('is safe against events out of order: a late payment_failed after success changes nothing', async () => {
+    const customer = await createCustomer();
+    const order = await placeOrder(customer.id, { vendorId: vendor.id, items: [jollofWithChicken(vendor)], fulfillment: 'pickup', paymentMethod: 'stripe' });
+    const { body } = await invoke(await userClient(customer), 'payments', { order_id: order.id });
+    const intent = await stripeIntent(body.payment_intent_id);
+    expect((await postStripeWebhook(await succeeded(body.payment_intent_id))).body.outcome).toBe('confirmed');
+    const late = await postStripeWebhook(stripeEvent('payment_intent.payment_failed', { ...intent, status: 'requires_payment_method', last_payment_error: { message: 'declined' } }));
+    expect(late).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
+    expect(await orderRow(order.id)).toMatchObject({ status: 'new', payment_status: 'paid' });
+    expect((await paymentRow(body.reference)).status).toBe('succeeded');
+  });
+
   it('flags a PaymentIntent whose amount does not match, and acknowledges unrelated events', async () => {
     const customer = await createCustomer();
     const order = await placeOrder(customer.id, { vendorId: vendor.id, items: [jollofWithChicken(vendor)], fulfillment: 'pickup', paymentMethod: 'stripe' });
