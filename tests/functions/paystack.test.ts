@@ -56,6 +56,26 @@ describe.runIf(stackEnv().embedded)('payments with Paystack', () => {
     expect(notices.map((n) => n.payload.new_status)).toEqual(['new']);
   });
 
+  it('answers a double tap (two calls at once) with one payment and one Paystack transaction', async () => {
+    const { customer, order, client } = await cardOrder();
+    const initializeCalls = async (n: number) => {
+      while ((await fakeCalls(fakes.paystackUrl, customer.phone)).length < n) await new Promise((r) => setTimeout(r, 20));
+    };
+    // The first call's answer from Paystack is held, so the second reaches Paystack with the same reference.
+    await failCalls(fakes.paystackUrl, { match: customer.phone, hold: true, times: 1 });
+    const first = invoke(client, 'payments', { order_id: order.id });
+    await initializeCalls(1);
+    const second = invoke(client, 'payments', { order_id: order.id });
+    await initializeCalls(2);
+    await releaseCalls(fakes.paystackUrl, customer.phone);
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body.reference).toBe(b.body.reference);
+    expect(a.body.access_code).toBe(b.body.access_code);
+    const [{ n }] = await serviceSql()`select count(*)::int as n from public.payments where order_id = ${order.id}`;
+    expect(n).toBe(1);
+  });
+
   it('refuses a wrong signature with 401 and writes nothing', async () => {
     const { order, client } = await cardOrder();
     const { body } = await invoke(client, 'payments', { order_id: order.id });

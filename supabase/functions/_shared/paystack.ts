@@ -30,6 +30,9 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
   try {
     parsed = JSON.parse(text);
   } catch { /* not JSON: reported below */ }
+  if (res.status === 400 && /duplicate transaction reference/i.test(parsed.message ?? '')) {
+    throw new HttpError(409, 'duplicate_reference', 'Paystack already has a transaction with this reference');
+  }
   if (!res.ok || parsed.status !== true || parsed.data === undefined) {
     throw new HttpError(502, 'payment_provider_error', `Paystack answered ${res.status}: ${parsed.message ?? text.slice(0, 200)}`);
   }

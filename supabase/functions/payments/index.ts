@@ -48,13 +48,32 @@ function answer(p: Payment, data: Record<string, string>) {
     : { ...common, client_secret: data.client_secret, payment_intent_id: data.payment_intent_id };
 }
 
+const clientData = (p: Payment) => {
+  const data = (p.provider_data ?? {}) as Record<string, string>;
+  return data.authorization_url || data.client_secret ? data : null;
+};
+
+/**
+ * Another call for the same payment initialized it at Paystack first (a double
+ * tap): its answer is stored in a moment, and is the one to return.
+ */
+async function initializedElsewhere(caller: Caller, request: PaymentRequest): Promise<Response> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const payment = await beginPayment(caller, request);
+    const data = clientData(payment);
+    if (data) return json(answer(payment, data));
+  }
+  throw new HttpError(409, 'payment_in_progress', 'This payment is being started; try again in a moment.');
+}
+
 serve('payments', async (req) => {
   const caller = callerOf(req);
   const request = await readJson(req, PaymentRequest);
   // Committed before the provider is called: the webhook may arrive before we answer.
   const payment = await beginPayment(caller, request);
-  const stored = (payment.provider_data ?? {}) as Record<string, string>;
-  if (stored.authorization_url || stored.client_secret) return json(answer(payment, stored));
+  const stored = clientData(payment);
+  if (stored) return json(answer(payment, stored));
 
   const metadata = { payment_id: payment.id, reference: payment.reference, purpose: payment.purpose, ...(payment.order_id ? { order_id: payment.order_id } : {}) };
   if (payment.provider === 'paystack') {
@@ -66,7 +85,11 @@ serve('payments', async (req) => {
       reference: payment.reference,
       callback_url: Deno.env.get('PAYSTACK_CALLBACK_URL') || undefined,
       metadata,
+    }).catch((err) => {
+      if (err instanceof HttpError && err.code === 'duplicate_reference') return null;
+      throw err;
     });
+    if (!tx) return initializedElsewhere(caller, request);
     const data = { authorization_url: tx.authorization_url, access_code: tx.access_code };
     await saveProviderData(payment.id, null, data);
     return json(answer(payment, data));
