@@ -189,8 +189,9 @@ describe('card orders', () => {
     const old = await placeOrder(c.id, { vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 2 }], addressId: c.addressId, paymentMethod: 'stripe' });
     await serviceSql()`update public.orders set created_at = now() - interval '31 minutes' where id = ${old.id}`;
     expect((await errorOf(asUser(c.id, (tx) => tx`select public.expire_unpaid_orders()`))).code).toBe('42501');
+    // Other test files expire their own orders concurrently, so the count is not ours to assert; the states are.
     const [{ n }] = await asService((tx) => tx`select public.expire_unpaid_orders() as n`);
-    expect(n).toBeGreaterThanOrEqual(1);
+    expect(typeof n).toBe('number');
     const rows = await serviceSql()`select id, status, payment_status, cancel_reason, cancelled_by_role from public.orders where id in (${fresh.id}, ${old.id})`;
     const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
     expect(byId[old.id]).toMatchObject({ status: 'cancelled', payment_status: 'cancelled', cancel_reason: 'payment_timeout', cancelled_by_role: 'system' });

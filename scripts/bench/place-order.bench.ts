@@ -1,0 +1,140 @@
+// place_order paid by wallet, called over SQL as an authenticated user exactly
+// as PostgREST runs an RPC (role and JWT claims set in the transaction), with 1
+// and 16 clients. Baseline, measured in the same run: the client-side algorithm
+// (load vendor, items and modifiers, price in the client, then lock the wallet,
+// insert the order, each line, the history row, debit and write the ledger row
+// in separate round trips), run as the database owner inside one transaction.
+// Both produce the same rows and fire the same triggers.
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
+import { printComparison, runConcurrent, type BenchContext, type RunResult } from './harness.ts';
+
+const USERS = 32;
+const VENDORS = 8;
+const MAX_CLIENTS = 16;
+const OPS = { 1: 300, 16: 1600 } as const;
+const MAX_SECONDS = 20;
+
+interface Menu {
+  vendorId: string;
+  jollof: string;
+  suya: string;
+  chicken: string;
+  plantain: string;
+}
+
+interface Fixture {
+  vendors: Menu[];
+  users: { id: string; addressId: string }[];
+}
+
+async function setUp(sql: postgres.Sql): Promise<Fixture> {
+  const users: Fixture['users'] = [];
+  for (let i = 0; i < USERS; i++) {
+    const id = randomUUID();
+    await sql`insert into auth.users (instance_id, id, aud, role, phone, phone_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+              values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${`23491${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
+                      now(), '{"provider":"phone","providers":["phone"]}', '{}', now(), now())`;
+    const [a] = await sql`insert into public.addresses (user_id, label, line1, city, lat, lng) values (${id}, 'Home', '3 Ozumba Mbadiwe Ave', 'Lagos', 6.433, 3.425) returning id`;
+    await sql`select private.post_wallet_entry(${id}::uuid, 10000000000::bigint, 'topup', 'bench funding', ${'bench:' + id})`;
+    users.push({ id, addressId: a.id });
+  }
+  const vendors: Menu[] = [];
+  for (let i = 0; i < VENDORS; i++) {
+    const owner = randomUUID();
+    await sql`insert into auth.users (instance_id, id, aud, role, phone, phone_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+              values ('00000000-0000-0000-0000-000000000000', ${owner}, 'authenticated', 'authenticated', ${`23492${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
+                      now(), '{"provider":"phone","providers":["phone"]}', '{}', now(), now())`;
+    const [v] = await sql`insert into public.vendors (owner_id, name, lat, lng, status, is_open) values (${owner}, ${`Bench Buka ${i + 1}`}, 6.4281, 3.4219, 'active', true) returning id`;
+    const [jollof] = await sql`insert into public.menu_items (vendor_id, name, price) values (${v.id}, 'Jollof rice', 250000) returning id`;
+    const [suya] = await sql`insert into public.menu_items (vendor_id, name, price) values (${v.id}, 'Suya', 150000) returning id`;
+    const [protein] = await sql`insert into public.modifier_groups (vendor_id, menu_item_id, name, min_select, max_select) values (${v.id}, ${jollof.id}, 'Protein', 1, 1) returning id`;
+    const [extras] = await sql`insert into public.modifier_groups (vendor_id, menu_item_id, name, min_select, max_select) values (${v.id}, ${jollof.id}, 'Extras', 0, 2) returning id`;
+    const [chicken] = await sql`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${v.id}, ${protein.id}, 'Chicken', 80000) returning id`;
+    await sql`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${v.id}, ${protein.id}, 'Beef', 60000)`;
+    const [plantain] = await sql`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${v.id}, ${extras.id}, 'Plantain', 30000) returning id`;
+    vendors.push({ vendorId: v.id, jollof: jollof.id, suya: suya.id, chicken: chicken.id, plantain: plantain.id });
+  }
+  return { vendors, users };
+}
+
+export default async function placeOrderBench(ctx: BenchContext): Promise<void> {
+  const { config, log } = ctx;
+  const sql = postgres(config.dbUrl, { max: MAX_CLIENTS + 2, onnotice: () => {} });
+  try {
+    const f = await setUp(sql);
+    const basket = (m: Menu) => [
+      { menu_item_id: m.jollof, quantity: 2, modifier_ids: [m.chicken, m.plantain] },
+      { menu_item_id: m.suya, quantity: 1, modifier_ids: [] as string[] },
+    ];
+    const baskets = f.vendors.map((m) => JSON.stringify(basket(m)));
+    const expectedTotal = (250000 + 80000 + 30000) * 2 + 150000 + 50000;
+
+    // Each client orders as its own user from one of several vendors, as real
+    // traffic does, so runs measure the ordering path rather than the row locks
+    // of one wallet or the foreign-key locks of one vendor's rows.
+    const rpc = (client: number) => sql.begin(async (tx) => {
+      const user = f.users[client % USERS];
+      const m = f.vendors[client % VENDORS];
+      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ role: 'authenticated', sub: user.id })}, true)`;
+      const [o] = await tx`select total from public.place_order(${m.vendorId}::uuid, ${baskets[client % VENDORS]}::text::jsonb, 'delivery', ${user.addressId}::uuid, 'wallet')`;
+      if (Number(o.total) !== expectedTotal) throw new Error(`place_order priced ${o.total}, expected ${expectedTotal}`);
+    });
+
+    const clientSide = (client: number) => sql.begin(async (tx) => {
+      const user = f.users[client % USERS];
+      const m = f.vendors[client % VENDORS];
+      const items = basket(m);
+      const [v] = await tx`select id, status, is_open, base_delivery_fee, min_order_amount, commission_rate, currency, lat, lng, delivery_radius_km from public.vendors where id = ${m.vendorId}`;
+      if (v.status !== 'active' || !v.is_open) throw new Error('vendor closed');
+      const menu = await tx`select id, name, price, is_available, vendor_id from public.menu_items where id in ${tx(items.map((i) => i.menu_item_id))}`;
+      const mods = await tx`select m.id, m.name, m.price_delta, g.menu_item_id, g.id as group_id from public.modifiers m join public.modifier_groups g on g.id = m.group_id where m.id in ${tx(items.flatMap((i) => i.modifier_ids))}`;
+      const [addr] = await tx`select * from public.addresses where id = ${user.addressId} and user_id = ${user.id}`;
+      const lines = items.map((line, position) => {
+        const item = menu.find((m) => m.id === line.menu_item_id)!;
+        const chosen = mods.filter((m) => line.modifier_ids.includes(m.id));
+        const modsTotal = chosen.reduce((s, m) => s + Number(m.price_delta), 0);
+        return { item, chosen, modsTotal, quantity: line.quantity, lineTotal: (Number(item.price) + modsTotal) * line.quantity, position: position + 1 };
+      });
+      const subtotal = lines.reduce((s, l) => s + l.lineTotal, 0);
+      const fee = Number(v.base_delivery_fee);
+      const [w] = await tx`select id, balance from public.wallets where user_id = ${user.id} for update`;
+      if (Number(w.balance) < subtotal + fee) throw new Error('insufficient_funds');
+      const [o] = await tx`
+        insert into public.orders (customer_id, vendor_id, status, fulfillment, address_id, delivery_address, currency, subtotal, delivery_fee, total,
+                                   commission_rate, commission, payment_method, payment_status, paid_at)
+        values (${user.id}, ${m.vendorId}, 'new', 'delivery', ${addr.id}, ${tx.json({ label: addr.label, line1: addr.line1, city: addr.city, lat: addr.lat, lng: addr.lng })},
+                ${v.currency}, ${subtotal}, ${fee}, ${subtotal + fee}, ${v.commission_rate}, ${Math.round(subtotal * Number(v.commission_rate))}, 'wallet', 'paid', now())
+        returning id, number, total`;
+      for (const l of lines) {
+        await tx`insert into public.order_items (order_id, menu_item_id, name, unit_price, modifiers, modifiers_total, quantity, line_total, position)
+                 values (${o.id}, ${l.item.id}, ${l.item.name}, ${l.item.price}, ${tx.json(l.chosen.map((m) => ({ id: m.id, name: m.name, price_delta: Number(m.price_delta) })))},
+                         ${l.modsTotal}, ${l.quantity}, ${l.lineTotal}, ${l.position})`;
+      }
+      await tx`insert into public.order_events (order_id, to_status, actor_id, actor_role) values (${o.id}, 'new', ${user.id}, 'customer')`;
+      const [after] = await tx`update public.wallets set balance = balance - ${o.total} where id = ${w.id} returning balance`;
+      await tx`insert into public.wallet_transactions (wallet_id, type, amount, balance_after, reference, idempotency_key, order_id)
+               values (${w.id}, 'order_payment', ${-Number(o.total)}, ${after.balance}, ${o.number}, ${'order:' + o.id + ':payment'}, ${o.id})`;
+      if (Number(o.total) !== expectedTotal) throw new Error(`client priced ${o.total}, expected ${expectedTotal}`);
+    });
+
+    // Warm both paths (plans, caches) outside the measurement.
+    for (let i = 0; i < 20; i++) {
+      await rpc(i);
+      await clientSide(i);
+    }
+
+    const results: Record<number, { base: RunResult; ours: RunResult }> = {};
+    for (const clients of [1, 16] as const) {
+      const base = await runConcurrent('client-side pricing, many round trips', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => clientSide(c));
+      const ours = await runConcurrent('place_order RPC as authenticated', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => rpc(c));
+      results[clients] = { base, ours };
+    }
+    printComparison('place_order by wallet, 1 client', results[1].base, [results[1].ours], log);
+    printComparison('place_order by wallet, 16 clients', results[16].base, [results[16].ours], log);
+    const [books] = await sql`select balanced from admin.money_conservation`;
+    log(`  money conservation after the runs: ${books.balanced ? 'balanced' : 'NOT BALANCED'}`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
