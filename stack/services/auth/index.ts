@@ -72,7 +72,8 @@ export function createAuthService(ctx: ServiceContext): Service {
     disable_signup: !settings.signupEnabled,
     mailer_autoconfirm: config.toml.auth?.email?.enable_confirmations !== true,
     phone_autoconfirm: settings.phoneAutoconfirm,
-    sms_provider: settings.sendSmsHook ? 'hook' : '',
+    // GOTRUE_SMS_PROVIDER: `supabase start` sets none unless a provider section is enabled; the hook replaces providers.
+    sms_provider: '',
     saml_enabled: false,
     saml_private_key_next_configured: false,
     passkeys_enabled: false,
