@@ -46,8 +46,9 @@ export interface ChangeDispatcherOptions {
   log: (line: string) => void;
 }
 
-/** Claim groups per visibility call. */
+/** Claim groups and changes per visibility call. */
 const GROUPS_PER_CALL = 100;
+const CHANGES_PER_CALL = 1000;
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -201,8 +202,16 @@ export class ChangeDispatcher {
   private async checkRelation(relation: Relation, changes: Change[], groups: Array<[string, Subscriber]>): Promise<Map<string, Set<number> | string | boolean>> {
     const out = new Map<string, Set<number> | string | boolean>();
     // Small calls: a timeout then only sends a few groups down the slow path.
-    for (let i = 0; i < groups.length; i += GROUPS_PER_CALL) {
-      for (const [k, v] of await this.checkChunk(relation, changes, groups.slice(i, i + GROUPS_PER_CALL), true)) out.set(k, v);
+    for (let c = 0; c < changes.length; c += CHANGES_PER_CALL) {
+      const part = changes.slice(c, c + CHANGES_PER_CALL);
+      for (let g = 0; g < groups.length; g += GROUPS_PER_CALL) {
+        for (const [key, v] of await this.checkChunk(relation, part, groups.slice(g, g + GROUPS_PER_CALL), true)) {
+          const before = out.get(key);
+          if (typeof before === 'string') continue;
+          if (typeof v === 'string' || typeof v === 'boolean') out.set(key, v);
+          else out.set(key, new Set([...(before instanceof Set ? before : []), ...[...v].map((i) => i + c)]));
+        }
+      }
     }
     return out;
   }
@@ -214,11 +223,20 @@ export class ChangeDispatcher {
       for (const [key] of groups) out.set(key, 'Error 400: Bad Request, no primary key');
       return out;
     }
-    const keys = changes.map((c) => keyCols.map((k) => c.record?.[k.name] ?? null));
-    const cond = keyCols.map((k, j) => `t.${quoteIdent(k.name)} = (k.v->>${j})::${quoteIdent(this.typeName(k.typeOid))}`).join(' and ');
-    const query = `select coalesce(jsonb_agg(k.i - 1), '[]') from jsonb_array_elements($1) with ordinality k(v, i) where exists (select 1 from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} t where ${cond})`;
+    // Distinct key tuples; the query returns the ones the role can see, which map back to changes.
+    const positions = new Map<string, number[]>();
+    for (const [i, c] of changes.entries()) {
+      const id = JSON.stringify(keyCols.map((k) => c.record?.[k.name] ?? null));
+      positions.set(id, [...(positions.get(id) ?? []), i]);
+    }
+    const keys = [...positions.keys()].map((id) => JSON.parse(id));
+    // A semi-join lets the planner start from the policy's own index (e.g. the
+    // owner column) instead of probing every key for every subscriber.
+    const tuple = (prefix: string) => keyCols.map((k) => `${prefix}${quoteIdent(k.name)}`).join(', ');
+    const casts = keyCols.map((k, j) => `(k->>${j})::${quoteIdent(this.typeName(k.typeOid))}`).join(', ');
+    const query = `select coalesce(jsonb_agg(jsonb_build_array(${keyCols.map((k) => `t.${quoteIdent(k.name)}::text`).join(', ')})), '[]') from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} t where (${tuple('t.')}) in (select ${casts} from jsonb_array_elements($1) k)`;
     const subscribers = groups.map(([, s], i) => ({ i, role: s.role(), claims: s.claims() }));
-    let rows: Array<{ subscriber: number; visible: number[] | null; error: string | null }>;
+    let rows: Array<{ subscriber: number; visible: Array<Array<string | null>> | null; error: string | null }>;
     try {
       rows = await this.visibleCall(query, keys, subscribers);
     } catch (err) {
@@ -240,7 +258,9 @@ export class ChangeDispatcher {
       );
       for (const r of rows) if (r.error) this.isolate(groups[r.subscriber][0]);
     }
-    for (const r of rows) out.set(groups[r.subscriber][0], r.error ? `Error 500: ${r.error}` : new Set(r.visible ?? []));
+    for (const r of rows) {
+      out.set(groups[r.subscriber][0], r.error ? `Error 500: ${r.error}` : new Set((r.visible ?? []).flatMap((key) => positions.get(JSON.stringify(key)) ?? [])));
+    }
     return out;
   }
 
@@ -248,7 +268,7 @@ export class ChangeDispatcher {
     return this.opts.sql.begin(async (tx) => {
       await tx`select set_config('statement_timeout', ${String(this.opts.checkTimeoutMs)}, true)`;
       return tx`select subscriber, visible, error from realtime.local_stack_visible(${query}, ${tx.json(keys as postgres.JSONValue)}, ${tx.json(subscribers as postgres.JSONValue)})`;
-    }) as unknown as Promise<Array<{ subscriber: number; visible: number[] | null; error: string | null }>>;
+    }) as unknown as Promise<Array<{ subscriber: number; visible: Array<Array<string | null>> | null; error: string | null }>>;
   }
 
   private isolate(group: string): void {
