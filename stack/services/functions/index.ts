@@ -38,6 +38,16 @@ export function createFunctionsService(ctx: ServiceContext, options: FunctionsOp
   // npm packages that functions import are cached here (git-ignored), shared by every stack of this checkout.
   const denoDir = process.env.DENO_DIR || path.join(repoRoot, '.stack', 'deno');
   const workers = new Map<string, FunctionWorker>();
+  // Concurrent requests share one look at the files (it stats every file of the function).
+  const lookups = new Map<string, Promise<FunctionDef | null>>();
+  const lookup = (name: string): Promise<FunctionDef | null> => {
+    let pending = lookups.get(name);
+    if (!pending) {
+      pending = lookupFunction(functionsDir, config.toml, name).finally(() => lookups.delete(name));
+      lookups.set(name, pending);
+    }
+    return pending;
+  };
   let socketDir: Promise<string> | null = null;
   let generation = 0;
   let closed = false;
@@ -75,7 +85,7 @@ export function createFunctionsService(ctx: ServiceContext, options: FunctionsOp
 
   async function handle(req: IncomingMessage, res: ServerResponse, gw: GatewayRequest): Promise<void> {
     const name = gw.path.split('/')[1] ?? '';
-    const def = closed ? null : await lookupFunction(functionsDir, config.toml, name);
+    const def = closed ? null : await lookup(name);
     if (!def) {
       runtimeError(res, 404, 'NOT_FOUND', 'Function not found');
       return;
