@@ -7,7 +7,7 @@ import type { Channel, Connection } from './channel.ts';
 import type { ChangeDispatcher } from './changes.ts';
 import { TopicPresence, type PresenceDiff } from './presence.ts';
 import type { Transaction } from './replication.ts';
-import type { UserBroadcast } from './serializer.ts';
+import { encodeBroadcast, type UserBroadcast, type Vsn } from './serializer.ts';
 
 export class Hub {
   readonly connections = new Set<Connection>();
@@ -37,8 +37,14 @@ export class Hub {
 
   /** Sends to every channel on the topic allowed to read broadcasts, except `except`. */
   broadcast(hubTopic: string, b: UserBroadcast, except: Channel | null): void {
+    // Every channel of a topic gets the same bytes per serializer: encode once.
+    const frames = new Map<Vsn, string | Buffer>();
     for (const channel of this.topics.get(hubTopic) ?? []) {
-      if (channel !== except && channel.canRead('broadcast')) channel.sendBroadcast(b);
+      if (channel === except || !channel.canRead('broadcast')) continue;
+      const vsn = channel.conn.vsn;
+      let frame = frames.get(vsn);
+      if (frame === undefined) frames.set(vsn, (frame = encodeBroadcast(channel.topic, b, vsn)));
+      channel.conn.send(frame);
     }
   }
 
