@@ -118,3 +118,15 @@ describe('nearby_vendors', () => {
     expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toContain('vendors_location_idx');
   });
 });
+
+describe('deleting users', () => {
+  it('deletes a user without money history, and refuses one with ledger rows', async () => {
+    const fresh = await createUser();
+    await serviceSql()`delete from auth.users where id = ${fresh.id}`;
+    const [gone] = await serviceSql()`select count(*)::int as n from public.wallets where user_id = ${fresh.id}`;
+    expect(gone.n).toBe(0);
+    const paid = await createUser();
+    await serviceSql()`select private.post_wallet_entry(${paid.id}::uuid, 1000::bigint, 'topup', 'x', 'x')`;
+    expect((await errorOf(serviceSql()`delete from auth.users where id = ${paid.id}`)).code).toBe('23503');
+  });
+});
