@@ -121,7 +121,7 @@ describe('protocol errors', () => {
     ws.send(JSON.stringify([null, '2', 'realtime:never-joined', 'broadcast', { type: 'broadcast', event: 'x', payload: {} }]));
     ws.send(JSON.stringify(['3', '3', 'realtime:', 'phx_join', {}]));
     ws.send(JSON.stringify([null, '4', 'phoenix', 'heartbeat', {}]));
-    const frames = await inbox.until((fs) => fs.some((f) => f[1] === '4'));
+    const frames = await inbox.until((fs) => ['1', '2', '3', '4'].every((ref) => fs.some((f) => f[1] === ref)) && fs.filter((f) => f[3] === 'phx_error').length === 3);
     expect(frames.filter((f) => f[3] === 'phx_error' && f[2] === 'phoenix')).toHaveLength(3);
     expect(frames.find((f) => f[1] === '1')[4]).toEqual({ status: 'error', response: { reason: 'unmatched topic' } });
     expect(frames.find((f) => f[1] === '2')[4]).toEqual({ status: 'error', response: { reason: 'unmatched topic' } });

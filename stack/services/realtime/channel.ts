@@ -14,6 +14,7 @@ const CONFIRM_TOKEN_MS = 5 * 60_000;
 export class Connection {
   readonly channels = new Map<string, Channel>();
   lastSeen = Date.now();
+  private pending = new Map<string, Promise<void>>();
 
   constructor(
     readonly hub: Hub,
@@ -62,6 +63,17 @@ export class Connection {
       this.reply(frame, 'ok');
       return;
     }
+    // Like a Phoenix channel process: the frames of one topic are handled in
+    // order (a push right after phx_join waits for the join), topics in parallel.
+    const previous = this.pending.get(frame.topic) ?? Promise.resolve();
+    const current = previous.catch(() => {}).then(() => this.onTopicFrame(frame, broadcast));
+    this.pending.set(frame.topic, current);
+    await current.finally(() => {
+      if (this.pending.get(frame.topic) === current) this.pending.delete(frame.topic);
+    });
+  }
+
+  private async onTopicFrame(frame: Frame, broadcast: UserBroadcast | undefined): Promise<void> {
     if (frame.event === 'phx_join') {
       await this.join(frame);
       return;
