@@ -182,6 +182,7 @@ export class Channel implements Subscriber {
     if (replay !== undefined) {
       if (!this.private) return 'UnableToReplayMessages: Replay is not allowed for public channels';
       if (!replay || typeof replay.since !== 'number' || (replay.limit !== undefined && typeof replay.limit !== 'number')) return 'UnableToReplayMessages: Replay params are not valid';
+      if (!this.canRead('broadcast')) return `Unauthorized: You do not have permissions to read from this Channel topic: ${this.subTopic}`;
     }
 
     // postgres_changes: validated and registered before the reply, so every
