@@ -49,10 +49,6 @@ export interface ReplicationOptions {
 
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 
-function lsnText(lsn: bigint): string {
-  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
-}
-
 class Reader {
   offset = 0;
   constructor(private buf: Buffer) {}
@@ -294,9 +290,5 @@ export class ReplicationStream {
     msg.writeBigInt64BE(BigInt(Date.now() - PG_EPOCH_MS) * 1000n, 25);
     msg[33] = 0;
     stream.write(msg);
-  }
-
-  describe(): string {
-    return `slot ${this.opts.slot} at ${lsnText(this.processed)}`;
   }
 }
