@@ -1,6 +1,7 @@
 // A restart of the Realtime service mid-stream: a subscriber that reconnects
 // (realtime-js does so by itself) and rejoins with replay loses no message
-// committed to realtime.messages, including those committed while it was down.
+// committed to realtime.messages, including those committed while it was down;
+// and a dropped replication connection loses nothing for joined subscribers.
 // This file runs its own Realtime service on the test database, so it can stop it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,33 @@ describe.runIf(stackEnv().embedded)('restart of the Realtime service', () => {
       await inbox.until(() => notes().length === 4);
       expect(notes().sort()).toEqual(['after restart', 'before restart', 'while down 1', 'while down 2']);
       expect(inbox.items.filter((m) => m.meta?.replayed).length).toBeGreaterThan(0);
+    } finally {
+      await stopRealtime(running);
+    }
+  });
+
+  it('resumes its replication stream from the slot after a dropped connection, in commit order', async () => {
+    await realtimeFixtures();
+    const apiPort = await freePort();
+    const running = await startRealtime(apiPort);
+    try {
+      const user = randomUUID();
+      const channel = realtimeClient({ url: `http://127.0.0.1:${apiPort}`, accessToken: await userToken(user) }).channel(`rtfx:user:${user}`, { config: { private: true } });
+      const inbox = new Inbox();
+      channel.on('broadcast', { event: 'delivery' }, inbox.push);
+      const statuses = new Inbox<string>();
+      channel.subscribe((status) => statuses.push(status));
+      await statuses.until((s) => s.includes('SUBSCRIBED'));
+      const sql = serviceSql();
+      await sql`insert into rt_fixture.deliveries (user_id, note) values (${user}, 'n1')`;
+      await inbox.next(1);
+      // The walsender goes away (as on a network drop); commits keep coming meanwhile.
+      const [killed] = await sql`select pg_terminate_backend(active_pid) as ok from pg_replication_slots where slot_name = ${slot} and active`;
+      expect(killed?.ok).toBe(true);
+      for (const n of ['n2', 'n3', 'n4']) await sql`insert into rt_fixture.deliveries (user_id, note) values (${user}, ${n})`;
+      const got = await inbox.next(4);
+      expect(got.map((m) => m.payload.note)).toEqual(['n1', 'n2', 'n3', 'n4']);
+      expect(statuses.items).toEqual(['SUBSCRIBED']);
     } finally {
       await stopRealtime(running);
     }
