@@ -31,11 +31,16 @@ describe.runIf(env.embedded)('admin user API', () => {
     expect((await admin().getUserById(user.id)).data.user!.banned_until).toBe('infinity');
   });
 
-  it('refuses a hard delete that product tables forbid (wallet history) with 409, keeping the user', async () => {
-    const user = (await admin().createUser({ phone: testPhone(), phone_confirm: true })).data.user!;
-    const { error } = await admin().deleteUser(user.id);
+  it('hard-deletes a user without money history; refuses one whose ledger rows must stay with 409', async () => {
+    const fresh = (await admin().createUser({ phone: testPhone(), phone_confirm: true })).data.user!;
+    expect((await admin().deleteUser(fresh.id)).error).toBeNull();
+    expect((await admin().getUserById(fresh.id)).error).toMatchObject({ status: 404, code: 'user_not_found' });
+
+    const paid = (await admin().createUser({ phone: testPhone(), phone_confirm: true })).data.user!;
+    await serviceSql()`select private.post_wallet_entry(${paid.id}::uuid, 1000::bigint, 'topup', ${`auth-test-${paid.id}`}, ${`auth-test-${paid.id}`})`;
+    const { error } = await admin().deleteUser(paid.id);
     expect(error).toMatchObject({ status: 409, code: 'conflict' });
-    expect((await admin().getUserById(user.id)).data.user!.id).toBe(user.id);
+    expect((await admin().getUserById(paid.id)).data.user!.id).toBe(paid.id);
   });
 
   it('refuses a duplicate phone with phone_exists and a bad one with validation_failed', async () => {
