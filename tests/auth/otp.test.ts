@@ -1,6 +1,7 @@
 // Phone OTP sign-in through supabase-js: test OTPs, codes delivered through the
 // Send SMS hook (signature verified), and every way a code can be refused.
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { serviceSql, testPhone } from '../helpers/db.ts';
@@ -245,6 +246,34 @@ describe.runIf(stackEnv().embedded)('without a Send SMS hook', () => {
       expect((await supabase.auth.verifyOtp({ phone, token: code!, type: 'sms' })).error).toBeNull();
     } finally {
       await auth.close();
+    }
+  });
+});
+
+describe.runIf(stackEnv().embedded)('unreachable Send SMS hook', () => {
+  it('tries three times, then answers 422 hook_timeout_after_retry and writes nothing', async () => {
+    let attempts = 0;
+    // Drops every connection: a network error each time, as from a crashed function.
+    const dropper = http.createServer((req) => {
+      attempts += 1;
+      req.socket.destroy();
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    const { port } = dropper.address() as { port: number };
+    const hook = await startSmsHookServer();
+    const auth = await startPrivateAuth((a) => {
+      a.hook = { send_sms: { enabled: true, uri: `http://127.0.0.1:${port}/send-sms`, secrets: hook.secret } };
+    });
+    try {
+      const phone = testPhone();
+      const { error } = await auth.client().auth.signInWithOtp({ phone });
+      expect(error).toMatchObject({ status: 422, code: 'hook_timeout_after_retry' });
+      expect(attempts).toBe(3);
+      expect(await serviceSql()`select 1 from auth.users where phone = ${phone}`).toHaveLength(0);
+    } finally {
+      await auth.close();
+      await hook.close();
+      await new Promise((resolve) => dropper.close(resolve));
     }
   });
 });
