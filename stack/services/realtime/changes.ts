@@ -134,6 +134,8 @@ export class ChangeDispatcher {
       }
     }
     if (!pending.length) return;
+    // Types created after start (a new enum, say) are named once they appear.
+    if (pending.some((p) => p.change.relation.columns.some((c) => !this.typeNames.has(c.typeOid)))) await this.loadTypes();
     const verdicts = await this.checkVisibility(pending);
     for (const [i, p] of pending.entries()) {
       const data = this.payload(p);
