@@ -44,9 +44,9 @@ describe('vendors', () => {
   it('signs a user up as a pending vendor whatever they send, with a slug, and makes them a vendor user', async () => {
     const user = await createUser();
     const [v] = await asUser(user.id, (tx) => tx`
-      insert into public.vendors (name, lat, lng, status, commission_rate) values ('Amala Shitta Express', 6.5, 3.36, 'active', 0)
-      returning status, commission_rate, slug, owner_id`);
-    expect(v).toMatchObject({ status: 'pending', commission_rate: '0.1500', owner_id: user.id });
+      insert into public.vendors (name, lat, lng, status, commission_rate, currency) values ('Amala Shitta Express', 6.5, 3.36, 'active', 0, 'USD')
+      returning status, commission_rate, currency, slug, owner_id`);
+    expect(v).toMatchObject({ status: 'pending', commission_rate: '0.1500', currency: 'NGN', owner_id: user.id });
     expect(v.slug).toMatch(/^amala-shitta-express-[0-9a-f]{6}$/);
     const [p] = await serviceSql()`select role from public.profiles where id = ${user.id}`;
     expect(p.role).toBe('vendor');
@@ -57,7 +57,7 @@ describe('vendors', () => {
     const v = await createVendor();
     const [changed] = await asUser(v.owner.id, (tx) => tx`update public.vendors set description = 'Smoky party jollof', is_open = false where id = ${v.id} returning description, is_open`);
     expect(changed).toEqual({ description: 'Smoky party jollof', is_open: false });
-    for (const set of [{ status: 'pending' }, { commission_rate: 0 }, { rating: 5 }]) {
+    for (const set of [{ status: 'pending' }, { commission_rate: 0 }, { rating: 5 }, { currency: 'USD' }]) {
       const err = await errorOf(asUser(v.owner.id, (tx) => tx`update public.vendors set ${tx(set)} where id = ${v.id}`));
       expect(err).toMatchObject({ code: '42501', message: 'protected_column' });
     }
