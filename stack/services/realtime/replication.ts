@@ -48,6 +48,8 @@ export interface ReplicationOptions {
 }
 
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+/** Decoded transactions waiting for dispatch before we stop reading the stream. */
+const MAX_QUEUED = 5000;
 
 class Reader {
   offset = 0;
@@ -214,6 +216,9 @@ export class ReplicationStream {
         // After a reconnect the server resends what we had not confirmed yet.
         if (endLsn <= this.processed) return;
         this.queue.push(tx);
+        // Backpressure: postgres.js stops reading the socket once the paused
+        // stream's buffer is full, and the walsender waits; nothing is dropped.
+        if (this.queue.length >= MAX_QUEUED && this.stream && !this.stream.isPaused()) this.stream.pause();
         void this.work();
         return;
       }
@@ -263,6 +268,7 @@ export class ReplicationStream {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0, 500);
+        if (this.queue.length < MAX_QUEUED / 2 && this.stream?.isPaused()) this.stream.resume();
         try {
           await this.opts.onTransactions(batch);
         } catch (err) {
