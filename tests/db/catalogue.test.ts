@@ -130,3 +130,13 @@ describe('deleting users', () => {
     expect((await errorOf(serviceSql()`delete from auth.users where id = ${paid.id}`)).code).toBe('23503');
   });
 });
+
+describe('phone changes', () => {
+  it('follow the Auth phone into the profile', async () => {
+    const user = await createUser();
+    const phone = `2347${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
+    await serviceSql()`update auth.users set phone = ${phone} where id = ${user.id}`;
+    const [p] = await serviceSql()`select phone from public.profiles where id = ${user.id}`;
+    expect(p.phone).toBe(`+${phone}`);
+  });
+});
