@@ -101,6 +101,16 @@ describe('postgres_changes', () => {
     expect(del).toMatchObject({ eventType: 'DELETE', new: {}, old: { id } });
   });
 
+  it("tells a role without SELECT on the table 'Error 401: Unauthorized' and shows it no row", async () => {
+    const customer = randomUUID();
+    const anon = realtimeClient().channel(`anon-${customer}`);
+    const inbox = listen(anon, 'INSERT');
+    await subscribed(anon);
+    await serviceSql()`insert into rt_fixture.orders (customer_id) values (${customer})`;
+    const [change] = await inbox.next(1);
+    expect(change).toMatchObject({ eventType: 'INSERT', errors: ['Error 401: Unauthorized'], new: {} });
+  });
+
   it('echoes the bindings in the join reply and reports a table that does not exist', async () => {
     const channel = realtimeClient().channel(`missing-${randomUUID()}`);
     channel.on('postgres_changes', { event: '*', schema: 'rt_fixture', table: 'no_such_table' }, () => {});

@@ -46,6 +46,23 @@ describe('private channels', () => {
     expect(publicInbox.items).toEqual([]);
   });
 
+  it('lets only members with the write policy track presence on a private topic', async () => {
+    const topic = `rtfx:kitchen:${randomUUID()}`;
+    const [reader, writer] = [randomUUID(), randomUUID()];
+    await member(topic, reader);
+    await member(topic, writer, true);
+    const readerCh = realtimeClient({ accessToken: await userToken(reader) }).channel(topic, { config: { private: true, presence: { key: 'reader' } } });
+    const writerCh = realtimeClient({ accessToken: await userToken(writer) }).channel(topic, { config: { private: true, presence: { key: 'writer' } } });
+    const joins = new Inbox();
+    readerCh.on('presence', { event: 'join' }, joins.push);
+    await Promise.all([subscribed(readerCh), subscribed(writerCh)]);
+    expect(await readerCh.track({ at: 'pass' })).toBe('error');
+    expect(await writerCh.track({ at: 'stove' })).toBe('ok');
+    const [join] = await joins.next(1);
+    expect(join.key).toBe('writer');
+    expect(Object.keys(readerCh.presenceState())).toEqual(['writer']);
+  });
+
   it("delivers a trigger's realtime.send to the right user's private topic and not to another's", async () => {
     const [ada, bola] = [randomUUID(), randomUUID()];
     const adaCh = realtimeClient({ accessToken: await userToken(ada) }).channel(`rtfx:user:${ada}`, { config: { private: true } });

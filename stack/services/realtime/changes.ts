@@ -261,7 +261,7 @@ export class ChangeDispatcher {
       for (const r of rows) if (r.error) this.isolate(groups[r.subscriber][0]);
     }
     for (const r of rows) {
-      out.set(groups[r.subscriber][0], r.error ? `Error 500: ${r.error}` : new Set((r.visible ?? []).flatMap((key) => positions.get(JSON.stringify(key)) ?? [])));
+      out.set(groups[r.subscriber][0], r.error ? errorEntry(r.error) : new Set((r.visible ?? []).flatMap((key) => positions.get(JSON.stringify(key)) ?? [])));
     }
     return out;
   }
@@ -300,6 +300,11 @@ export class ChangeDispatcher {
       this.isolated.set(group, next);
     }
   }
+}
+
+/** walrus's wording for a role without SELECT on the table; other failures as 500s. */
+function errorEntry(error: string): string {
+  return error.startsWith('42501:') ? 'Error 401: Unauthorized' : `Error 500: ${error}`;
 }
 
 function deliverGrouped(subs: Subscription[], data: ChangeData): void {
