@@ -78,9 +78,19 @@ export async function pushMigrations(config: StackConfig, log: Log): Promise<voi
 export async function resetDatabase(config: StackConfig, log: Log): Promise<void> {
   const sql = adminSql(config, 'template1');
   try {
-    // Logical replication slots (Realtime's) pin the database: end and drop them first.
-    await sql`select pg_terminate_backend(active_pid) from pg_replication_slots where database = 'postgres' and active_pid is not null`;
-    await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = 'postgres'`;
+    // Logical replication slots (Realtime's) pin the database. Refuse new
+    // connections first so that a running stack cannot take a slot again, then
+    // end the slots' sessions and drop the slots.
+    const [{ exists }] = await sql`select exists (select from pg_database where datname = 'postgres')`;
+    if (exists) await sql`alter database postgres with allow_connections false`;
+    for (let attempt = 0; exists && attempt < 50; attempt++) {
+      await sql`select pg_terminate_backend(active_pid) from pg_replication_slots where database = 'postgres' and active_pid is not null`;
+      // A terminated session releases its slot a moment later: drop what is free, then look again.
+      await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = 'postgres' and active_pid is null`.catch(() => {});
+      const [{ n }] = await sql`select count(*)::int as n from pg_replication_slots where database = 'postgres'`;
+      if (n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await sql`drop database if exists postgres with (force)`;
     await sql`create database postgres`;
   } finally {

