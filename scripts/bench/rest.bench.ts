@@ -2,7 +2,7 @@
 // embedded read (a vendor with its categories, items, modifier groups and
 // modifiers) and an rpc call (nearby_vendors). The direct runs send the very
 // statement the REST service generates (planned by the same modules) over a
-// pooled connection, in a transaction as `anon` so RLS does the same work;
+// pooled connection as prepared statements, in a transaction as `anon` so RLS does the same work;
 // the ratio is what HTTP, the gateway, JWT checks, planning and the request
 // settings cost. Target: REST keeps at least 60% of direct throughput.
 import http from 'node:http';
@@ -51,7 +51,8 @@ export default async function restBench(ctx: BenchContext): Promise<void> {
       });
     const directCall = (statement: { sql: string; params: unknown[] }) =>
       direct.begin(async (tx) => {
-        const [, rows] = await Promise.all([tx.unsafe(`select set_config('role', 'anon', true)`), tx.unsafe(statement.sql, statement.params as never[])]);
+        // Prepared, as the service runs a read or call it has planned before.
+        const [, rows] = await Promise.all([tx.unsafe(`select set_config('role', 'anon', true)`, [], { prepare: true }), tx.unsafe(statement.sql, [...statement.params] as never[], { prepare: true })]);
         if (!rows[0] || String(rows[0].body).length < 3) throw new Error('direct SQL returned an empty result; is the seed loaded?');
       });
 

@@ -1,7 +1,7 @@
 // Runs one request's statement as PostgREST does: one transaction (read-only for
 // GET/HEAD), the JWT's role and the request.* settings transaction-local, the
 // role's own settings (statement_timeout, …) applied, then the statement.
-import type postgres from 'postgres';
+import type { ConnectionPool } from './connection-pool.ts';
 import type { Statement } from './plan.ts';
 
 export interface RequestIdentity {
@@ -30,14 +30,13 @@ export interface Outcome {
   planned: number | null;
 }
 
-/** Thrown inside the transaction to roll it back while still answering with the result. */
-class Rollback extends Error {
-  constructor(readonly outcome: Outcome) {
-    super('rollback');
-  }
+/** The first failure among pipelined queries, in the order they were sent. */
+function firstFailure(results: PromiseSettledResult<unknown>[]): unknown {
+  for (const r of results) if (r.status === 'rejected') return r.reason;
+  return undefined;
 }
 
-export async function execute(sql: postgres.Sql, who: RequestIdentity, statement: Statement, opts: { rollback: boolean; check: (outcome: Outcome) => void }): Promise<Outcome> {
+export async function execute(pool: ConnectionPool, who: RequestIdentity, statement: Statement, opts: { rollback: boolean; prepare: boolean; needsCheck: boolean; check: (outcome: Outcome) => void }): Promise<Outcome> {
   const settings: Array<[string, string]> = [
     ['role', who.role],
     ['request.jwt.claims', JSON.stringify(who.claims)],
@@ -49,22 +48,35 @@ export async function execute(sql: postgres.Sql, who: RequestIdentity, statement
     ...who.roleSettings,
   ];
   const setupSql = `select ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`;
-  const setupParams = settings.flat();
+  const conn = await pool.acquire();
+  let open = false;
   try {
-    return await sql.begin(statement.readOnly ? 'read only' : '', async (tx) => {
-      // Sent together without waiting (pipelined on the transaction's connection).
-      const setup = tx.unsafe(setupSql, setupParams);
-      const explain = statement.explain ? tx.unsafe(statement.explain.sql, statement.explain.params as postgres.ParameterOrJSON<never>[]) : null;
-      const main = tx.unsafe(statement.sql, statement.params as postgres.ParameterOrJSON<never>[]);
-      const [, plan, rows] = await Promise.all([setup, explain, main]);
-      const planned = plan ? Number((plan[0] as Record<string, Array<{ Plan: { 'Plan Rows': number } }>>)['QUERY PLAN'][0].Plan['Plan Rows']) : null;
-      const outcome: Outcome = { row: rows[0] as unknown as ResultRow, planned };
+    // BEGIN, the settings, the statement and (when nothing must be checked first) COMMIT go out
+    // together: one round trip. A failure turns the pipelined COMMIT into a rollback.
+    const endsAtOnce = !opts.rollback && !opts.needsCheck;
+    const queries: Array<Promise<unknown>> = [
+      conn.unsafe(statement.readOnly ? 'begin read only' : 'begin', [], { prepare: true }),
+      conn.unsafe(setupSql, settings.flat(), { prepare: true }),
+      statement.explain ? conn.unsafe(statement.explain.sql, [...statement.explain.params] as never[]) : Promise.resolve(null),
+      // Copies: the client rewrites parameter arrays in place while binding.
+      conn.unsafe(statement.sql, [...statement.params] as never[], { prepare: opts.prepare }),
+    ];
+    if (endsAtOnce) queries.push(conn.unsafe('commit', [], { prepare: true }));
+    open = !endsAtOnce;
+    const results = await Promise.allSettled(queries);
+    const failure = firstFailure(results);
+    if (failure !== undefined) throw failure;
+    const plan = (results[2] as PromiseFulfilledResult<Array<Record<string, Array<{ Plan: { 'Plan Rows': number } }>>> | null>).value;
+    const rows = (results[3] as PromiseFulfilledResult<unknown[]>).value;
+    const outcome: Outcome = { row: rows[0] as ResultRow, planned: plan ? Number(plan[0]['QUERY PLAN'][0].Plan['Plan Rows']) : null };
+    if (open) {
       opts.check(outcome);
-      if (opts.rollback) throw new Rollback(outcome);
-      return outcome;
-    }) as Outcome;
-  } catch (err) {
-    if (err instanceof Rollback) return err.outcome;
-    throw err;
+      await conn.unsafe(opts.rollback ? 'rollback' : 'commit', [], { prepare: true });
+      open = false;
+    }
+    return outcome;
+  } finally {
+    if (open) await conn.unsafe('rollback').catch(() => {});
+    pool.release(conn);
   }
 }

@@ -9,13 +9,14 @@ import { BodyTooLargeError, bearerToken, readBody } from '../../http.ts';
 import { verifyJwt, type VerifiedClaims } from '../../keys.ts';
 import type { GatewayRequest, Service, ServiceContext } from '../service.ts';
 import { ApiError, fromPostgresError } from './errors.ts';
+import { ConnectionPool } from './connection-pool.ts';
 import { execute, type Outcome, type RequestIdentity } from './executor.ts';
 import { findRoutine, parseJsonBody, planDelete, planInsert, planRead, planRpc, planUpdate, type PlanInput, type Statement } from './plan.ts';
 import { parseQuery } from './query-string.ts';
 import { negotiate, parsePrefer, parseRange, pickSchema, type Accepted, type Preferences } from './request-headers.ts';
 import { toCsv } from './csv.ts';
 import { openApi } from './openapi.ts';
-import { SchemaCacheHolder, qualified } from './schema-cache.ts';
+import { SchemaCacheHolder, qualified, type SchemaCache } from './schema-cache.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -40,6 +41,15 @@ function sendError(res: ServerResponse, err: ApiError, head: boolean): void {
   send(res, err.status, head ? null : body, { 'content-type': JSON_TYPE, 'proxy-status': `PostgREST; error=${err.code}`, ...err.headers });
 }
 
+/** A bounded map that forgets its oldest entry first. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  if (map.size >= max) map.delete(map.keys().next().value as K);
+  map.set(key, value);
+}
+
+// Verified tokens, as PostgREST's JWT cache: signature checks are skipped for a token seen before (expiry is still checked).
+const jwtCache = new Map<string, VerifiedClaims>();
+
 async function authenticate(req: IncomingMessage, keysCtx: ServiceContext['config']['keys']): Promise<VerifiedClaims> {
   const header = req.headers.authorization;
   const token = bearerToken(req);
@@ -51,8 +61,12 @@ async function authenticate(req: IncomingMessage, keysCtx: ServiceContext['confi
     new ApiError(401, code, message, null, null, { 'www-authenticate': `Bearer error="invalid_token", error_description="${message}"` });
   const parts = token.split('.').length;
   if (parts !== 3) throw invalid(`Expected 3 parts in JWT; got ${parts}`);
+  const cached = jwtCache.get(token);
+  if (cached && (typeof cached.exp !== 'number' || cached.exp * 1000 > Date.now())) return cached;
   try {
-    return await verifyJwt(token, keysCtx);
+    const claims = await verifyJwt(token, keysCtx);
+    remember(jwtCache, token, claims, 1000);
+    return claims;
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw invalid('JWT expired', 'PGRST303');
     if (err instanceof joseErrors.JWTClaimValidationFailed) {
@@ -191,12 +205,10 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
   const maxRows: number | null = typeof api.max_rows === 'number' && api.max_rows > 0 ? api.max_rows : null;
   // PostgREST logs in as `authenticator` and switches role per request.
   const dbUrl = config.dbUrl.replace('postgres:postgres@', 'authenticator:postgres@');
-  const sql = postgres(dbUrl, { max: 8, onnotice: () => {}, idle_timeout: 30, fetch_types: false, connection: { application_name: 'postgrest' } });
-  // Like PostgREST, every value goes to Postgres as text for the server to type; the client's
-  // own serializers (bool, json, …) would re-encode strings the server has typed.
-  for (const oid of Object.keys(sql.options.serializers)) delete sql.options.serializers[oid as unknown as number];
+  const pool = new ConnectionPool(dbUrl, 8, 'postgrest');
   const listener = postgres(dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'postgrest-schema-cache' } });
   const holder = new SchemaCacheHolder(listener, schemas, log);
+  const planCache = new WeakMap<SchemaCache, Map<string, { statement: Statement; kind: 'read' | 'rpc' | 'insert' | 'update' | 'delete' }>>();
   await holder.start();
 
   async function handle(req: IncomingMessage, res: ServerResponse, gw: GatewayRequest): Promise<void> {
@@ -227,6 +239,16 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
 
       let statement: Statement;
       let kind: 'read' | 'insert' | 'update' | 'delete' | 'rpc';
+      // Reads are planned once per distinct request shape and then run as prepared statements.
+      // Calls are planned once per shape (argument names), then only their argument values change.
+      const rpcBody = isRpc && method === 'POST' ? parseJsonBody(rawBody) : undefined;
+      const rpcShape = rpcBody !== null && typeof rpcBody === 'object' && !Array.isArray(rpcBody) ? Object.keys(rpcBody).sort().join(',') : null;
+      const cacheKey = method === 'GET' || method === 'HEAD' || rpcShape !== null
+        ? [method, schema, gw.path, gw.url.search, req.headers.prefer, req.headers.accept, req.headers.range, rpcShape].join('\n')
+        : null;
+      let plans = planCache.get(cache);
+      if (!plans) planCache.set(cache, (plans = new Map()));
+      const cachedPlan = cacheKey === null ? undefined : plans.get(cacheKey);
       const input = (query: ReturnType<typeof parseQuery>): PlanInput => ({
         cache,
         schema,
@@ -237,14 +259,17 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         maxRows,
         range: method === 'GET' ? parseRange(req.headers) : null,
       });
-      if (isRpc) {
+      if (cachedPlan) {
+        ({ statement, kind } = cachedPlan);
+        if (rpcBody !== undefined && statement.rebind) statement = { ...statement, params: statement.rebind(rpcBody) };
+      } else if (isRpc) {
         kind = 'rpc';
         if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') throw new ApiError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
         const name = segments[1];
         const overloads = cache.routines.get(qualified(schema, name)) ?? [];
         const argNames = new Set(overloads.flatMap((r) => r.args.map((a) => a.name)));
         if (method === 'POST') {
-          const body = parseJsonBody(rawBody);
+          const body = rpcBody;
           const query = parseQuery(gw.url.searchParams);
           const keys = body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : [];
           const { routine, singleJson } = findRoutine(cache, schema, name, keys, { post: true, singleObject: prefs.params === 'single-object', isGet: false });
@@ -279,6 +304,8 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         }
       }
 
+      if (cacheKey !== null && !cachedPlan) remember(plans, cacheKey, { statement, kind }, 500);
+
       const who: RequestIdentity = {
         role,
         claims,
@@ -290,8 +317,10 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         roleSettings: cache.roleSettings.get(role) ?? [],
       };
       const singleWanted = accepted.kind === 'object';
-      const outcome = await execute(sql, who, statement, {
+      const outcome = await execute(pool, who, statement, {
         rollback: prefs.tx === 'rollback',
+        prepare: cachedPlan !== undefined,
+        needsCheck: singleWanted || (prefs.maxAffected !== undefined && prefs.handling === 'strict'),
         check: ({ row }) => {
           const page = Number(row.page);
           if (singleWanted && !statement.scalarBody && page !== 1 && !statement.isVoid) {
@@ -322,7 +351,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       return cache ? { ok: true, detail: `schema cache loaded ${new Date(cache.loadedAt).toISOString()}` } : { ok: false, detail: 'schema cache not loaded' };
     },
     async close() {
-      await Promise.all([sql.end({ timeout: 5 }), listener.end({ timeout: 5 })]);
+      await Promise.all([pool.end(), listener.end({ timeout: 5 })]);
     },
   };
 }

@@ -18,6 +18,8 @@ export interface Statement {
   scalarBody?: boolean;
   /** The top level's offset, for Content-Range. */
   offset: number;
+  /** For a function call: the parameters for other argument values of the same shape. */
+  rebind?: (args: unknown) => unknown[];
 }
 
 export interface PlanInput {
@@ -250,20 +252,37 @@ export function findRoutine(cache: SchemaCache, schema: string, name: string, ar
     `Searched for the function ${fn}${det}${opts.post ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`);
 }
 
+/** Encodes a call's arguments as the statement's first parameter (the JSON the SQL unpacks). */
+function encodeArgs(routine: RoutineInfo, args: unknown, singleJson: boolean): string | null {
+  if (singleJson) return JSON.stringify(args ?? {});
+  const obj = (args ?? {}) as JsonObject;
+  const given = routine.args.filter((a) => Object.hasOwn(obj, a.name));
+  return given.length ? JSON.stringify(Object.fromEntries(given.map((a) => [a.name, obj[a.name]]))) : null;
+}
+
 export function planRpc(input: PlanInput, routine: RoutineInfo, args: unknown, singleJson: boolean, readOnly: boolean): Statement {
+  const statement = planRpcStatement(input, routine, args, singleJson, readOnly);
+  if (encodeArgs(routine, args, singleJson) !== null) {
+    // The same call shape with other argument values: only the first parameter changes.
+    statement.rebind = (next) => [encodeArgs(routine, next, singleJson), ...statement.params.slice(1)];
+  }
+  return statement;
+}
+
+function planRpcStatement(input: PlanInput, routine: RoutineInfo, args: unknown, singleJson: boolean, readOnly: boolean): Statement {
   applyRange(input);
   const b = new QueryBuilder(input.cache, input.query, input.maxRows);
   const fn = `${ident(routine.schema)}.${ident(routine.name)}`;
   let from: string;
   if (singleJson) {
-    from = `${fn}(${b.params.add(JSON.stringify(args ?? {}))}::${routine.args[0].typeName})`;
+    from = `${fn}(${b.params.add(encodeArgs(routine, args, true))}::${routine.args[0].typeName})`;
   } else {
     const obj = (args ?? {}) as JsonObject;
     const given = routine.args.filter((a) => Object.hasOwn(obj, a.name));
     if (given.length === 0) {
       from = `${fn}()`;
     } else {
-      const json = b.params.add(JSON.stringify(Object.fromEntries(given.map((a) => [a.name, obj[a.name]]))));
+      const json = b.params.add(encodeArgs(routine, args, false));
       const record = given.map((a) => `${ident(a.name)} ${a.type}`).join(', ');
       from = `json_to_record(${json}::json) as _args(${record}), lateral ${fn}(${given.map((a) => `${a.variadic ? 'variadic ' : ''}${ident(a.name)} := _args.${ident(a.name)}`).join(', ')})`;
     }

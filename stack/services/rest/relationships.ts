@@ -86,8 +86,20 @@ function matchesHint(rel: Relationship, hint: string): boolean {
   return fkColumns.length === 1 && fkColumns[0] === hint;
 }
 
+// Candidates depend only on the schema cache, so they are computed once per cache.
+const memo = new WeakMap<SchemaCache, Map<string, Relationship[]>>();
+
+function cachedCandidates(cache: SchemaCache, source: Table, name: string): Relationship[] {
+  let byKey = memo.get(cache);
+  if (!byKey) memo.set(cache, (byKey = new Map()));
+  const key = `${source.schema}\0${source.name}\0${name}`;
+  let found = byKey.get(key);
+  if (!found) byKey.set(key, (found = candidates(cache, source, name)));
+  return found;
+}
+
 export function findRelationship(cache: SchemaCache, source: Table, name: string, hint: string | undefined): Relationship {
-  let found = candidates(cache, source, name);
+  let found = cachedCandidates(cache, source, name);
   if (hint !== undefined) found = found.filter((r) => matchesHint(r, hint));
   if (found.length === 1) return found[0];
   if (found.length === 0) {
