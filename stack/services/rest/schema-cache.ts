@@ -227,9 +227,20 @@ export class SchemaCacheHolder {
 
   async start(): Promise<void> {
     await this.reload();
-    await this.sql.listen('pgrst', (payload) => {
-      if (payload === '' || payload === 'reload schema') void this.reload().catch((err: Error) => this.log(`rest: schema cache reload failed: ${err.message}`));
-    });
+    let listening = false;
+    const reload = () => void this.reload().catch((err: Error) => this.log(`rest: schema cache reload failed: ${err.message}`));
+    await this.sql.listen(
+      'pgrst',
+      (payload) => {
+        if (payload === '' || payload === 'reload schema') reload();
+      },
+      // The client re-listens after a lost connection (e.g. `db:reset` dropped the database):
+      // notifications may have been missed meanwhile, so reload then too, as PostgREST does.
+      () => {
+        if (listening) reload();
+        listening = true;
+      },
+    );
   }
 
   get(): SchemaCache | null {
