@@ -58,6 +58,14 @@ describe('embedding', () => {
     expect(byConstraint.data).toEqual({ body: 'hey', people: { name: 'Chidi' } });
   });
 
+  it('spreads a to-one embed into the parent object', async () => {
+    const { data, error } = await db().from('categories').select('name, ...vendors(vendor_name:name, city)').eq('id', 20).single();
+    expect(error).toBeNull();
+    expect(data).toEqual({ name: 'Grills', vendor_name: 'Suya Spot', city: 'Abuja' });
+    const missing = await db().from('vendors').select('id, ...vendor_profiles(bio)').in('id', [2, 3]).order('id');
+    expect(missing.data).toEqual([{ id: 2, bio: 'Best suya in town' }, { id: 3, bio: null }]);
+  });
+
   it('orders by a to-one embedded column', async () => {
     const { data } = await db().from('categories').select('name, vendors(name)').order('vendors(name)', { ascending: true }).order('id');
     expect(data?.map((c) => c.name)).toEqual(['Rice', 'Soups', 'Pizzas', 'Sides', 'Grills']);

@@ -19,7 +19,7 @@ export interface FieldRef {
 export type SelectItem =
   | { kind: 'star' }
   | { kind: 'field'; field: FieldRef; alias?: string; cast?: string }
-  | { kind: 'embed'; name: string; alias?: string; hint?: string; inner: boolean; select: SelectItem[] };
+  | { kind: 'embed'; name: string; alias?: string; hint?: string; inner: boolean; select: SelectItem[]; spread?: boolean };
 
 export const OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'is', 'isdistinct', 'in', 'cs', 'cd', 'ov', 'sl', 'sr', 'nxl', 'nxr', 'adj', 'fts', 'plfts', 'phfts', 'wfts'] as const;
 export type Operator = (typeof OPERATORS)[number];
@@ -164,17 +164,17 @@ function readSelectItem(c: Cursor): SelectItem {
     c.pos++;
     return { kind: 'star' };
   }
-  if (c.startsWith('...')) {
-    throw new ApiError(400, 'PGRST127', 'Feature not implemented', 'Spread embedding (...relation) is not supported by the local stack');
-  }
+  // `...rel(cols)`: the embedded columns are lifted into the parent object.
+  const spread = c.startsWith('...');
+  if (spread) c.pos += 3;
   let alias: string | undefined;
   let name = readIdentifier(c);
-  if (c.peek() === ':' && c.peek(1) !== ':') {
+  if (!spread && c.peek() === ':' && c.peek(1) !== ':') {
     c.pos++;
     alias = name;
-    if (c.startsWith('...')) throw new ApiError(400, 'PGRST127', 'Feature not implemented', 'Spread embedding (...relation) is not supported by the local stack');
     name = readIdentifier(c);
   }
+  if (spread && c.peek() !== '!' && c.peek() !== '(') c.fail('"(" after a spread relation');
   if (c.peek() === '!' || c.peek() === '(') {
     let hint: string | undefined;
     let inner = false;
@@ -191,7 +191,7 @@ function readSelectItem(c: Cursor): SelectItem {
     const select = readSelectList(c, ')');
     c.pos++;
     if (name === 'count' && select.length === 0 && !hint) throw new ApiError(400, 'PGRST123', 'Use of aggregate functions is not allowed');
-    return { kind: 'embed', name, alias, hint, inner, select };
+    return { kind: 'embed', name, alias, hint, inner, select, spread };
   }
   const path = readJsonPath(c);
   if (c.peek() === '.') throw new ApiError(400, 'PGRST123', 'Use of aggregate functions is not allowed');

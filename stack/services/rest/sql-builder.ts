@@ -42,14 +42,16 @@ interface Embed {
   inner: boolean;
   /** `rel()` with nothing selected: used for filtering only, left out of the output. */
   omitted: boolean;
+  /** `...rel(cols)`: its columns are lifted into the parent (to-one only). */
+  spread: boolean;
 }
 
 interface Level {
   source: Source;
   alias: string;
   path: string;
-  /** SQL select-list entries, in request order. */
-  items: Array<{ sql: string } | { embed: Embed }>;
+  /** Select-list entries in request order: `*`, an expression with its key, or an embed. */
+  items: Array<{ star: true } | { expr: string; key: string } | { embed: Embed }>;
   embeds: Map<string, Embed>;
   conds: string[];
   order: string[];
@@ -100,21 +102,24 @@ export class QueryBuilder {
     const level: Level = { source, alias, path, items: [], embeds: new Map(), conds: [], order: [] };
     for (const item of select) {
       if (item.kind === 'star') {
-        level.items.push({ sql: `${alias}.*` });
+        level.items.push({ star: true });
       } else if (item.kind === 'field') {
         const { field } = item;
         let sql = this.fieldSql(source, alias, field);
         if (item.cast) sql = `(${sql})::${item.cast}`;
         const lastKey = [...field.path].reverse().find((s) => !s.index)?.key;
         const key = item.alias ?? lastKey ?? field.name;
-        level.items.push({ sql: `${sql} as ${ident(key)}` });
+        level.items.push({ expr: sql, key });
       } else {
         if (!source.table) throw new ApiError(400, 'PGRST200', `Could not find a relationship between '${source.name}' and '${item.name}' in the schema cache`);
         const rel = findRelationship(this.cache, source.table, item.name, item.hint);
         const key = item.alias ?? item.name;
         const childPath = path ? `${path}.${key}` : key;
         const child = this.level(tableSource(rel.target), childPath, item.select);
-        const embed: Embed = { key, level: child, rel, inner: item.inner, omitted: item.select.length === 0 };
+        if (item.spread && !rel.toOne) {
+          throw new ApiError(400, 'PGRST127', 'Feature not implemented', `Spreading the to-many relationship '${item.name}' is not supported by the local stack; only many-to-one and one-to-one spreads are`);
+        }
+        const embed: Embed = { key, level: child, rel, inner: item.inner, omitted: item.select.length === 0, spread: !!item.spread };
         level.embeds.set(key, embed);
         if (!embed.omitted) level.items.push({ embed });
       }
@@ -243,18 +248,42 @@ export class QueryBuilder {
     return `select 1 from ${this.fromSql(child.source)} as ${child.alias} where ${where.join(' and ')}`;
   }
 
-  private selectList(level: Level): string {
-    if (level.items.length === 0) return '';
-    return level.items
-      .map((item) => {
-        if ('sql' in item) return item.sql;
+  /** The select list as `[expression, key]` pairs (`*` expanded only when asked). */
+  private itemPairs(level: Level, expandStar: boolean): Array<[string, string | null]> {
+    const out: Array<[string, string | null]> = [];
+    for (const item of level.items) {
+      if ('star' in item) {
+        if (expandStar) for (const name of level.source.columns.keys()) out.push([`${level.alias}.${ident(name)}`, name]);
+        else out.push([`${level.alias}.*`, null]);
+      } else if ('expr' in item) {
+        out.push([item.expr, item.key]);
+      } else {
         const { embed } = item;
+        const child = embed.level;
+        const from = this.fromSql(child.source);
+        const join = this.joinSql(level.alias, child.alias, embed.rel);
+        if (embed.spread) {
+          // Each lifted column reads the one related row (to-one), null when there is none.
+          const where = [join, ...child.conds].join(' and ');
+          for (const [expr, key] of this.itemPairs(child, true)) out.push([`(select ${expr} from ${from} as ${child.alias} where ${where})`, key]);
+          continue;
+        }
         const sub = this.nextAlias('e');
-        const inner = this.levelSql(embed.level, this.fromSql(embed.level.source), this.joinSql(level.alias, embed.level.alias, embed.rel));
-        return embed.rel.toOne
-          ? `(select row_to_json(${sub}) from (${inner}) as ${sub}) as ${ident(embed.key)}`
-          : `coalesce((select json_agg(${sub}) from (${inner}) as ${sub}), '[]'::json) as ${ident(embed.key)}`;
-      })
+        const inner = this.levelSql(child, from, join);
+        out.push([
+          embed.rel.toOne
+            ? `(select row_to_json(${sub}) from (${inner}) as ${sub})`
+            : `coalesce((select json_agg(${sub}) from (${inner}) as ${sub}), '[]'::json)`,
+          embed.key,
+        ]);
+      }
+    }
+    return out;
+  }
+
+  private selectList(level: Level): string {
+    return this.itemPairs(level, false)
+      .map(([expr, key]) => (key === null ? expr : `${expr} as ${ident(key)}`))
       .join(', ');
   }
 
