@@ -77,6 +77,9 @@ export function statusForSqlState(code: string, message: string, authed: boolean
   return 400;
 }
 
+/** Client-side error codes of the `postgres` package and Node for an unreachable database. */
+const CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND']);
+
 interface PgLikeError {
   code?: string;
   message?: string;
@@ -89,7 +92,9 @@ export function fromPostgresError(err: unknown, authed: boolean): ApiError {
   if (err instanceof ApiError) return err;
   const pg = err as PgLikeError & { name?: string };
   if (!pg || typeof pg.code !== 'string' || pg.name !== 'PostgresError') {
-    return new ApiError(503, 'PGRST000', 'Database connection error. Retrying the connection.', (err as Error)?.message ?? String(err));
+    // 503 only for a database that cannot be reached (supabase-js retries GETs on it); anything else is our bug.
+    if (CONNECTION_CODES.has(pg?.code ?? '')) return new ApiError(503, 'PGRST000', 'Database connection error. Retrying the connection.', (err as Error)?.message ?? String(err));
+    return new ApiError(500, 'PGRSTX00', 'An unexpected error occurred in the local REST service', (err as Error)?.message ?? String(err));
   }
   const message = pg.message ?? '';
   if (pg.code === 'PGRST') return raisedPgrst(message, pg.detail);

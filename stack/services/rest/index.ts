@@ -338,7 +338,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         return;
       }
       const apiErr = fromPostgresError(err, authed);
-      if (apiErr.code === 'PGRST000') log(`rest: ${method} ${gw.path}: ${(err as Error)?.stack ?? err}`);
+      if (apiErr.code === 'PGRST000' || apiErr.code === 'PGRSTX00') log(`rest: ${method} ${gw.path}: ${(err as Error)?.stack ?? err}`);
       sendError(res, apiErr, head);
     }
   }
