@@ -66,6 +66,19 @@ describe('embedding', () => {
     expect(missing.data).toEqual([{ id: 2, bio: 'Best suya in town' }, { id: 3, bio: null }]);
   });
 
+  it('self-relationships: the table name embeds children, the key column the parent, a hint names the children key', async () => {
+    const { data, error } = await db().from('people').select('name, reports:people(name), manager:manager_id(name)').eq('id', 2).single();
+    expect(error).toBeNull();
+    expect(data).toEqual({ name: 'Bola', reports: [{ name: 'Dayo' }], manager: { name: 'Ada' } });
+    const hinted = await db().from('people').select('name, people!manager_id(name)').eq('id', 1).order('name', { referencedTable: 'people' }).single();
+    expect(hinted.data).toEqual({ name: 'Ada', people: [{ name: 'Bola' }, { name: 'Chidi' }] });
+  });
+
+  it('embeds by constraint name or foreign-key column as the target', async () => {
+    const { data } = await db().from('messages').select('body, messages_recipient_id_fkey(name), sender_id(name)').eq('id', 2).single();
+    expect(data).toEqual({ body: 'hi', messages_recipient_id_fkey: { name: 'Ada' }, sender_id: { name: 'Bola' } });
+  });
+
   it('orders by a to-one embedded column', async () => {
     const { data } = await db().from('categories').select('name, vendors(name)').order('vendors(name)', { ascending: true }).order('id');
     expect(data?.map((c) => c.name)).toEqual(['Rice', 'Soups', 'Pizzas', 'Sides', 'Grills']);

@@ -43,64 +43,75 @@ function describe(source: Table, rel: Relationship): Record<string, string> {
   };
 }
 
-/** Every relationship from `source` to the relation (or foreign-key column) called `name`. */
-function candidates(cache: SchemaCache, source: Table, name: string): Relationship[] {
+/** Every relationship of `source`: by its foreign keys, by foreign keys pointing at it, and through junctions. */
+function relationshipsOf(cache: SchemaCache, source: Table): Relationship[] {
   const out: Relationship[] = [];
-  const key = qualified(source.schema, name);
-  const target = cache.tables.get(key);
   const tableOf = (schema: string, table: string) => cache.tables.get(qualified(schema, table));
   for (const fk of cache.fks) {
     const from = tableOf(fk.schema, fk.table);
     const to = tableOf(fk.refSchema, fk.refTable);
     if (!from || !to) continue;
-    // many-to-one: source holds the key; the target is named by table or by the key column.
-    if (from === source && (to === target || (fk.columns.length === 1 && fk.columns[0] === name))) {
-      out.push({ cardinality: 'many-to-one', constraint: fk.name, target: to, sourceColumns: fk.columns, targetColumns: fk.refColumns, toOne: true });
+    if (from === source) {
+      out.push({ cardinality: isUnique(from, fk.columns) ? 'one-to-one' : 'many-to-one', constraint: fk.name, target: to, sourceColumns: fk.columns, targetColumns: fk.refColumns, toOne: true });
     }
-    if (to === source && from === target) {
+    if (to === source) {
       const oneToOne = isUnique(from, fk.columns);
       out.push({ cardinality: oneToOne ? 'one-to-one' : 'one-to-many', constraint: fk.name, target: from, sourceColumns: fk.refColumns, targetColumns: fk.columns, toOne: oneToOne });
     }
   }
-  if (target) {
-    for (const sourceFk of cache.fks) {
-      if (tableOf(sourceFk.refSchema, sourceFk.refTable) !== source) continue;
-      const junction = tableOf(sourceFk.schema, sourceFk.table);
-      if (!junction || junction === source || junction === target) continue;
-      for (const targetFk of cache.fks) {
-        if (targetFk === sourceFk || tableOf(targetFk.schema, targetFk.table) !== junction || tableOf(targetFk.refSchema, targetFk.refTable) !== target) continue;
-        // PostgREST's junction rule: both foreign keys' columns are part of the junction's primary key.
-        if (![...sourceFk.columns, ...targetFk.columns].every((c) => junction.pk.includes(c))) continue;
-        out.push({ cardinality: 'many-to-many', constraint: junction.name, target, sourceColumns: sourceFk.refColumns, targetColumns: targetFk.refColumns, junction: { table: junction, sourceFk, targetFk }, toOne: false });
-      }
+  for (const sourceFk of cache.fks) {
+    if (tableOf(sourceFk.refSchema, sourceFk.refTable) !== source) continue;
+    const junction = tableOf(sourceFk.schema, sourceFk.table);
+    if (!junction) continue;
+    for (const targetFk of cache.fks) {
+      if (targetFk === sourceFk || tableOf(targetFk.schema, targetFk.table) !== junction) continue;
+      const target = tableOf(targetFk.refSchema, targetFk.refTable);
+      if (!target || target === junction) continue;
+      // PostgREST's junction rule: both foreign keys' columns are part of the junction's primary key.
+      if (![...sourceFk.columns, ...targetFk.columns].every((c) => junction.pk.includes(c))) continue;
+      out.push({ cardinality: 'many-to-many', constraint: junction.name, target, sourceColumns: sourceFk.refColumns, targetColumns: targetFk.refColumns, junction: { table: junction, sourceFk, targetFk }, toOne: false });
     }
   }
   return out;
 }
 
-function matchesHint(rel: Relationship, hint: string): boolean {
-  if (rel.junction) return rel.junction.table.name === hint || rel.junction.sourceFk.name === hint || rel.junction.targetFk.name === hint;
-  if (rel.constraint === hint) return true;
-  // A column hint names a column of the foreign key, on the side that holds it.
-  const fkColumns = rel.cardinality === 'many-to-one' ? rel.sourceColumns : rel.targetColumns;
-  return fkColumns.length === 1 && fkColumns[0] === hint;
+const singleColumn = (cols: string[]) => (cols.length === 1 ? cols[0] : undefined);
+
+/**
+ * PostgREST's choice among the relationships: the target names the related table (or, without a
+ * hint, a constraint or a foreign-key column); a hint names a constraint, a column on either side
+ * or a junction. In a self-relationship the table name means one-to-many (children) and the
+ * foreign-key column means many-to-one (parent); a hint there names the children's key column.
+ */
+function matches(rel: Relationship, source: Table, target: string, hint: string | undefined): boolean {
+  const direct = !rel.junction;
+  const fkCol = direct ? singleColumn(rel.sourceColumns) : undefined;
+  const refCol = direct ? singleColumn(rel.targetColumns) : undefined;
+  const isTarget = rel.target.name === target && rel.target.schema === source.schema;
+  if (rel.target === source) {
+    if (hint === undefined) return (isTarget && rel.cardinality === 'one-to-many') || (fkCol === target && rel.cardinality === 'many-to-one');
+    return isTarget && rel.cardinality === 'one-to-many' && refCol === hint;
+  }
+  if (hint === undefined) {
+    const viaKey = rel.target.kind === 'table' && direct && (rel.constraint === target || fkCol === target);
+    return isTarget || viaKey;
+  }
+  return isTarget && ((direct && (rel.constraint === hint || fkCol === hint || refCol === hint)) || (!direct && rel.junction!.table.name === hint));
 }
 
-// Candidates depend only on the schema cache, so they are computed once per cache.
-const memo = new WeakMap<SchemaCache, Map<string, Relationship[]>>();
+// Relationships depend only on the schema cache, so they are computed once per cache and table.
+const memo = new WeakMap<SchemaCache, Map<Table, Relationship[]>>();
 
-function cachedCandidates(cache: SchemaCache, source: Table, name: string): Relationship[] {
-  let byKey = memo.get(cache);
-  if (!byKey) memo.set(cache, (byKey = new Map()));
-  const key = `${source.schema}\0${source.name}\0${name}`;
-  let found = byKey.get(key);
-  if (!found) byKey.set(key, (found = candidates(cache, source, name)));
-  return found;
+function cachedRelationships(cache: SchemaCache, source: Table): Relationship[] {
+  let byTable = memo.get(cache);
+  if (!byTable) memo.set(cache, (byTable = new Map()));
+  let rels = byTable.get(source);
+  if (!rels) byTable.set(source, (rels = relationshipsOf(cache, source)));
+  return rels;
 }
 
 export function findRelationship(cache: SchemaCache, source: Table, name: string, hint: string | undefined): Relationship {
-  let found = cachedCandidates(cache, source, name);
-  if (hint !== undefined) found = found.filter((r) => matchesHint(r, hint));
+  const found = cachedRelationships(cache, source).filter((r) => matches(r, source, name, hint));
   if (found.length === 1) return found[0];
   if (found.length === 0) {
     throw new ApiError(400, 'PGRST200', `Could not find a relationship between '${source.name}' and '${name}' in the schema cache`,
