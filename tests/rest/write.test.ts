@@ -215,3 +215,30 @@ describe('representation with embeds', () => {
     expect(res.data).toEqual({ name: 'Drinks', vendors: { name: 'Suya Spot' } });
   });
 });
+
+describe('PUT (single-row upsert by primary key)', () => {
+  const put = (qs: string, body: unknown, prefer = 'return=representation') =>
+    rest(`/notes?${qs}`, { method: 'PUT', headers: { 'content-type': 'application/json', prefer, authorization: `Bearer ${serviceKey()}` }, body: JSON.stringify(body) });
+
+  it('inserts, then replaces, the row the primary-key filter names', async () => {
+    const id = 900_000_000 + Math.floor(Math.random() * 1_000_000);
+    const first = await put(`id=eq.${id}&select=id,title`, { id, title: 'put one' });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual([{ id, title: 'put one' }]);
+    const second = await put(`id=eq.${id}`, { id, title: 'put two' }, 'return=minimal');
+    expect(second.status).toBe(204);
+    const check = await serviceClient().from('notes').select('title').eq('id', id).single();
+    expect(check.data).toEqual({ title: 'put two' });
+  });
+
+  it('needs eq filters on exactly the primary key (405 PGRST105) and a matching payload (400 PGRST115)', async () => {
+    const noKey = await put('title=eq.x', { id: 1, title: 'x' });
+    expect(noKey.status).toBe(405);
+    expect((await noKey.json()).code).toBe('PGRST105');
+    const mismatch = await put('id=eq.1', { id: 2, title: 'x' });
+    expect(mismatch.status).toBe(400);
+    expect((await mismatch.json()).code).toBe('PGRST115');
+    const limited = await put('id=eq.1&limit=1', { id: 1, title: 'x' });
+    expect((await limited.json()).code).toBe('PGRST114');
+  });
+});

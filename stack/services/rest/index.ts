@@ -11,7 +11,7 @@ import type { GatewayRequest, Service, ServiceContext } from '../service.ts';
 import { ApiError, fromPostgresError } from './errors.ts';
 import { ConnectionPool } from './connection-pool.ts';
 import { execute, type Outcome, type RequestIdentity } from './executor.ts';
-import { findRoutine, parseJsonBody, planDelete, planInsert, planRead, planRpc, planUpdate, type PlanInput, type Statement } from './plan.ts';
+import { findRoutine, parseJsonBody, planDelete, planInsert, planPut, planRead, planRpc, planUpdate, type PlanInput, type Statement } from './plan.ts';
 import { parseQuery } from './query-string.ts';
 import { negotiate, parsePrefer, parseRange, pickSchema, type Accepted, type Preferences } from './request-headers.ts';
 import { toCsv } from './csv.ts';
@@ -124,7 +124,7 @@ function gucStatus(raw: string | null): number | null {
 
 interface Answer {
   head: boolean;
-  kind: 'read' | 'insert' | 'update' | 'delete' | 'rpc';
+  kind: 'read' | 'insert' | 'update' | 'delete' | 'rpc' | 'put';
   prefs: Preferences;
   accepted: Accepted;
   outcome: Outcome;
@@ -175,6 +175,9 @@ function respond(res: ServerResponse, a: Answer): void {
       headers['content-range'] = range.value;
       body = row.body;
     }
+  } else if (a.kind === 'put') {
+    status = a.prefs.return === 'representation' ? 200 : 204;
+    if (a.prefs.return === 'representation') body = row.body;
   } else if (a.kind === 'insert') {
     status = 201;
     headers['content-range'] = `*/${total ?? '*'}`;
@@ -238,7 +241,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       const rawBody = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? Buffer.alloc(0) : await readBody(req);
 
       let statement: Statement;
-      let kind: 'read' | 'insert' | 'update' | 'delete' | 'rpc';
+      let kind: 'read' | 'insert' | 'update' | 'delete' | 'rpc' | 'put';
       // Reads are planned once per distinct request shape and then run as prepared statements.
       // Calls are planned once per shape (argument names), then only their argument values change.
       const rpcBody = isRpc && method === 'POST' ? parseJsonBody(rawBody) : undefined;
@@ -300,7 +303,8 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
           kind = 'delete';
           statement = planDelete(input(query), table);
         } else {
-          throw new ApiError(400, 'PGRST127', 'Feature not implemented', 'PUT (single-row upsert) is not supported by the local stack; use POST with Prefer: resolution=merge-duplicates');
+          kind = 'put';
+          statement = planPut(input(query), table, parseJsonBody(rawBody));
         }
       }
 

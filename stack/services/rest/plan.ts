@@ -166,6 +166,29 @@ export function planInsert(input: PlanInput, tableName: string, payload: unknown
   return { sql, params: b.params.values, readOnly: false, offset: 0 };
 }
 
+/** PUT: a single-row upsert addressed by `pk=eq.value` filters on every primary-key column. */
+export function planPut(input: PlanInput, tableName: string, payload: unknown): Statement {
+  const table = findTable(input.cache, input.schema, tableName);
+  if (input.query.limit.size || input.query.offset.size) throw new ApiError(400, 'PGRST114', 'limit/offset querystring parameters are not allowed for PUT');
+  const filters = input.query.conditions.get('') ?? [];
+  const byColumn = new Map<string, string>();
+  for (const f of filters) {
+    if (f.kind === 'filter' && f.op === 'eq' && !f.negate && !f.quantifier && f.field.path.length === 0 && typeof f.value === 'string') byColumn.set(f.field.name, f.value);
+  }
+  if (table.pk.length === 0 || filters.length !== table.pk.length || !table.pk.every((c) => byColumn.has(c))) {
+    throw new ApiError(405, 'PGRST105', "Filters must include all and only primary key columns with 'eq' operators");
+  }
+  const row = Array.isArray(payload) && payload.length === 1 ? payload[0] : payload;
+  if (!isObject(row)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json');
+  if (!table.pk.every((c) => Object.hasOwn(row, c) && String(row[c]) === byColumn.get(c))) {
+    throw new ApiError(400, 'PGRST115', 'Payload values do not match URL in primary key column(s)');
+  }
+  // The filters only address the row; the upsert itself is an insert on conflict of the key.
+  const query = { ...input.query, conditions: new Map(input.query.conditions), onConflict: table.pk };
+  query.conditions.delete('');
+  return planInsert({ ...input, query, prefs: { ...input.prefs, resolution: 'merge-duplicates' } }, tableName, row);
+}
+
 /** Filters of a write's top level; with limit, the target rows are chosen by ctid (tables only). */
 function writeConditions(input: PlanInput, b: QueryBuilder, table: Table): string {
   const limit = input.query.limit.get('');
