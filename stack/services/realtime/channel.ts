@@ -166,7 +166,9 @@ export class Channel implements Subscriber {
     this.presenceKey = typeof config.presence?.key === 'string' && config.presence.key ? config.presence.key : crypto.randomUUID();
     this.presenceEnabled = !!config.presence?.enabled;
 
-    const token = typeof params.access_token === 'string' && !params.access_token.startsWith('sb_') ? params.access_token : this.conn.apiKey;
+    // `user_token` is the older name of `access_token`; new-style `sb_` keys mean "no user".
+    const given = params.access_token ?? params.user_token;
+    const token = typeof given === 'string' && given && !given.startsWith('sb_') ? given : this.conn.apiKey;
     const checked = await checkToken(token, hub.config.keys);
     if (!checked.ok) return `${checked.code}: ${checked.message}`;
     this.token = token;
@@ -212,7 +214,7 @@ export class Channel implements Subscriber {
     this.subscriptions = pgError ? [] : subs;
     hub.subscribe(this);
     this.scheduleConfirm(checked.claims.exp);
-    this.conn.reply(frame, 'ok', requested.length ? { postgres_changes: accepted } : {});
+    this.conn.reply(frame, 'ok', { postgres_changes: accepted });
     if (requested.length) {
       this.system('postgres_changes', pgError ? 'error' : 'ok', pgError ?? 'Subscribed to PostgreSQL');
     }
