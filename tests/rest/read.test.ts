@@ -193,3 +193,10 @@ describe('media types', () => {
     expect(await res.text()).toBe('');
   });
 });
+
+it('accepts a long in() list (one array parameter)', async () => {
+  const list = Array.from({ length: 2_500 }, (_, i) => i + 1);
+  const res = await rest(`/vendors?select=id&order=id&id=in.(${list.join(',')})`);
+  expect(res.status).toBe(200);
+  expect((await res.json()).map((r: { id: number }) => r.id)).toEqual([1, 2, 3, 4, 5]);
+});

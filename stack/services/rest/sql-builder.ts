@@ -187,7 +187,10 @@ export class QueryBuilder {
       case 'in': {
         const values = f.value as string[];
         if (values.length === 0) return 'false';
-        return `${target} in (${values.map((v) => p(v)).join(', ')})`;
+        // One array parameter, whatever the list's length (the protocol caps parameters at 65535).
+        const last = f.field.path.at(-1);
+        const arrayType = !last ? `${col.type}[]` : last.arrow === '->>' ? 'text[]' : 'jsonb[]';
+        return `${target} = any(${p(arrayLiteral(values))}::${arrayType})`;
       }
       case 'fts':
       case 'plfts':
