@@ -142,7 +142,8 @@ export class ChangeDispatcher {
       const perSubscriber = new Map<Subscriber, { ids: number[]; error: string | null }>();
       for (const sub of p.subs) {
         const group = groupKey(sub.subscriber);
-        if (this.isolated.has(group) && p.change.type !== 'DELETE') continue;
+        // Isolated groups get everything through their own chain, to keep their order.
+        if (this.isolated.has(group)) continue;
         const verdict = p.change.type === 'DELETE' ? true : verdicts.get(group)?.(i) ?? false;
         if (verdict === false) continue;
         const entry = perSubscriber.get(sub.subscriber) ?? { ids: [], error: null };
@@ -282,11 +283,15 @@ export class ChangeDispatcher {
     for (const [group, chain] of this.isolated) {
       const mine = pending
         .map((p, i) => ({ p, i, subs: p.subs.filter((s) => groupKey(s.subscriber) === group) }))
-        .filter((x) => x.subs.length && x.p.change.type !== 'DELETE');
+        .filter((x) => x.subs.length);
       if (!mine.length) continue;
       const next = chain.then(async () => {
         let healthy = true;
         for (const { p, subs } of mine) {
+          if (p.change.type === 'DELETE') {
+            deliverGrouped(subs, this.payload(p));
+            continue;
+          }
           const verdicts = await this.checkChunk(p.change.relation, [p.change], [[group, subs[0].subscriber]], false).catch((e: Error) => new Map([[group, `Error 500: ${e.message}`]]));
           const v = verdicts.get(group);
           const data = this.payload(p);
