@@ -89,6 +89,14 @@ describe('private channels', () => {
     const bolaGot = await bolaInbox.next(1);
     expect(bolaGot.map((m) => m.payload.note)).toEqual(['for bola']);
     expect(adaInbox.items).toHaveLength(2);
+
+    // realtime.broadcast_changes(), the trigger helper, lands the same way.
+    const changes = new Inbox();
+    adaCh.on('broadcast', { event: 'row_changed' }, changes.push);
+    await sql`select realtime.broadcast_changes(${`rtfx:user:${ada}`}, 'row_changed', 'INSERT', 'deliveries', 'rt_fixture', d, null::record)
+              from rt_fixture.deliveries d where d.user_id = ${ada} and d.note = 'first for ada'`;
+    const [row] = await changes.next(1);
+    expect(row.payload).toMatchObject({ operation: 'INSERT', table: 'deliveries', schema: 'rt_fixture', record: { user_id: ada, note: 'first for ada' }, old_record: null });
   });
 
   it('closes the channel when a refreshed token no longer grants access', async () => {
