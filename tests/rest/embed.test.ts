@@ -79,6 +79,14 @@ describe('embedding', () => {
     expect(data).toEqual({ body: 'hi', messages_recipient_id_fkey: { name: 'Ada' }, sender_id: { name: 'Bola' } });
   });
 
+  it('embeds to and from a view through the keys of its base table', async () => {
+    const fromTable = await db().from('categories').select('name, available_items(title)').eq('id', 11).single();
+    expect(fromTable.data).toEqual({ name: 'Soups', available_items: [] });
+    const fromView = await db().from('available_items').select('title, categories(name), modifiers(name)').eq('id', 200).single();
+    expect(fromView.error).toBeNull();
+    expect(fromView.data).toEqual({ title: 'Beef suya', categories: { name: 'Grills' }, modifiers: [{ name: 'No pepper' }] });
+  });
+
   it('orders by a to-one embedded column', async () => {
     const { data } = await db().from('categories').select('name, vendors(name)').order('vendors(name)', { ascending: true }).order('id');
     expect(data?.map((c) => c.name)).toEqual(['Rice', 'Soups', 'Pizzas', 'Sides', 'Grills']);

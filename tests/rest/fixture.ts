@@ -9,7 +9,7 @@ import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 export const SCHEMA = 'rest_fixture';
-const VERSION = 'rest-fixture v2';
+const VERSION = 'rest-fixture v3';
 
 const FIXTURE_SQL = `
 drop schema if exists rest_fixture cascade;
@@ -75,6 +75,10 @@ insert into rest_fixture.modifiers values (1, 'Extra meat', 50000), (2, 'Plantai
 insert into rest_fixture.item_modifiers values (100, 1), (100, 2), (101, 2), (200, 3);
 insert into rest_fixture.people values (1, 'Ada', null), (2, 'Bola', 1), (3, 'Chidi', 1), (4, 'Dayo', 2);
 insert into rest_fixture.messages values (1, 1, 2, 'hello'), (2, 2, 1, 'hi'), (3, 3, 1, 'hey');
+
+-- A view over a table: embeds through the table's keys, as in PostgREST.
+create view rest_fixture.available_items as select id, category_id, name as title, price from rest_fixture.items where available;
+grant select on rest_fixture.available_items to anon, authenticated, service_role;
 
 create function rest_fixture.add(a int, b int) returns int language sql immutable as $$ select a + b $$;
 create function rest_fixture.vendors_in(city text) returns setof rest_fixture.vendors language sql stable

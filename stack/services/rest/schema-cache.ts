@@ -2,6 +2,7 @@
 // exposed schemas, their columns, keys and foreign keys, and the API roles' settings.
 // Loaded at start and reloaded on `NOTIFY pgrst, 'reload schema'`.
 import type postgres from 'postgres';
+import { withViewKeys } from './view-keys.ts';
 
 export interface Column {
   name: string;
@@ -95,7 +96,7 @@ interface FunctionRow {
 }
 
 export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Promise<SchemaCache> {
-  const [tables, fks, functions, roles] = await Promise.all([
+  const [tables, allFks, functions, roles, basePkRows] = await Promise.all([
     sql<TableRow[]>`
       select n.nspname as schema, c.relname as name, c.relkind as relkind,
              (c.relkind in ('r', 'p', 'f') or pg_relation_is_updatable(c.oid, true) & 8 = 8) as insertable,
@@ -123,7 +124,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
       from pg_constraint con
       join pg_class c1 on c1.oid = con.conrelid join pg_namespace n1 on n1.oid = c1.relnamespace
       join pg_class c2 on c2.oid = con.confrelid join pg_namespace n2 on n2.oid = c2.relnamespace
-      where con.contype = 'f' and con.conparentid = 0 and n1.nspname = any(${schemas}) and n2.nspname = any(${schemas})`,
+      where con.contype = 'f' and con.conparentid = 0 and n1.nspname not in ('pg_catalog', 'information_schema') and n2.nspname not in ('pg_catalog', 'information_schema')`,
     sql<FunctionRow[]>`
       select n.nspname as schema, p.proname as name, p.provolatile as volatility, p.proretset as retset,
              format_type(p.prorettype, null) as rettype, rt.typname as rettypname, rt.typtype as rettyptype,
@@ -142,6 +143,13 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
       select r.rolname as role, s.setconfig as config from pg_db_role_setting s join pg_roles r on r.oid = s.setrole
       where s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
       order by s.setdatabase`,
+    // Primary keys of every user table, so views over tables of private schemas get keys too.
+    sql<Array<{ schema: string; table: string; pk: string[] }>>`
+      select n.nspname as schema, c.relname as table,
+             (select array_agg(a.attname order by k.ord) from unnest(con.conkey) with ordinality k(num, ord)
+                join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num) as pk
+      from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+      where con.contype = 'p' and n.nspname not in ('pg_catalog', 'information_schema')`,
   ]);
 
   const tableMap = new Map<string, Table>();
@@ -177,7 +185,13 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
     roleSettings.set(role, entries);
   }
 
-  return { schemas, tables: tableMap, fks: fks.filter((fk) => fk.columns && fk.refColumns), routines, roleSettings, loadedAt: Date.now() };
+  const exposedTables = new Set([...tableMap.values()].filter((t) => t.kind === 'table').map((t) => qualified(t.schema, t.name)));
+  const viewKeys = await withViewKeys(sql, schemas, allFks.filter((fk) => fk.columns && fk.refColumns), exposedTables, new Map(basePkRows.map((r) => [qualified(r.schema, r.table), r.pk])));
+  for (const [name, pk] of viewKeys.pks) {
+    const view = tableMap.get(name);
+    if (view && view.kind === 'view' && view.pk.length === 0) view.pk = pk;
+  }
+  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, roleSettings, loadedAt: Date.now() };
 }
 
 function toRoutine(f: FunctionRow): RoutineInfo | null {
