@@ -9,7 +9,7 @@ import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 export const SCHEMA = 'rest_fixture';
-const VERSION = 'rest-fixture v3';
+const VERSION = 'rest-fixture v4';
 
 const FIXTURE_SQL = `
 drop schema if exists rest_fixture cascade;
@@ -107,6 +107,7 @@ begin
   perform set_config('response.status', '202', true);
   return 1;
 end $$;
+create function rest_fixture.current_timezone() returns text language sql stable as $$ select current_setting('timezone') $$;
 create function rest_fixture.statement_timeout() returns text language sql stable as $$ select current_setting('statement_timeout') $$;
 create function rest_fixture.fixture_version() returns text language sql immutable as $$ select '${VERSION}' $$;
 grant execute on all functions in schema rest_fixture to anon, authenticated, service_role;

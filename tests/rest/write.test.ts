@@ -159,6 +159,15 @@ describe('preferences', () => {
     expect(lenient.status).toBe(200);
   });
 
+  it('Prefer: timezone= sets the time zone of the transaction', async () => {
+    const res = await rest('/rpc/current_timezone', { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'timezone=Africa/Lagos' }, body: '{}' });
+    expect(await res.json()).toBe('Africa/Lagos');
+    expect(res.headers.get('preference-applied')).toBe('timezone=Africa/Lagos');
+    const bad = await rest('/rpc/current_timezone', { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'handling=strict, timezone=Mars/Olympus' }, body: '{}' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).code).toBe('PGRST122');
+  });
+
   it('echoes applied preferences', async () => {
     const res = await rest('/notes', { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'return=minimal, tx=rollback' }, body: JSON.stringify({ title: 'x' }) });
     expect(res.headers.get('preference-applied')).toBe('return=minimal, tx=rollback');

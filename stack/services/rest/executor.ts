@@ -12,7 +12,8 @@ export interface RequestIdentity {
   headers: Record<string, string>;
   cookies: Record<string, string>;
   searchPath: string;
-  roleSettings: Array<[string, string]>;
+  /** The role's own settings (`alter role … set`) and per-request ones such as `Prefer: timezone=`. */
+  settings: Array<[string, string]>;
 }
 
 export interface ResultRow {
@@ -45,7 +46,7 @@ export async function execute(pool: ConnectionPool, who: RequestIdentity, statem
     ['request.headers', JSON.stringify(who.headers)],
     ['request.cookies', JSON.stringify(who.cookies)],
     ['search_path', who.searchPath],
-    ...who.roleSettings,
+    ...who.settings,
   ];
   const setupSql = `select ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`;
   const conn = await pool.acquire();

@@ -67,7 +67,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       const isRpc = segments[0] === 'rpc' && segments.length === 2;
       if (!(segments.length === 1 || isRpc)) throw new ApiError(404, 'PGRST125', 'Invalid path specified in request URL');
       const schema = pickSchema(req.headers, method, schemas);
-      const prefs = parsePrefer(req.headers);
+      const prefs = parsePrefer(req.headers, (name) => cache.timezones.has(name));
       const accepted = negotiate(req.headers);
       const rawBody = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? Buffer.alloc(0) : await readBody(req);
 
@@ -149,7 +149,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? ''])),
         cookies: parseCookies(req.headers.cookie),
         searchPath: [schema, ...extraSearchPath].filter((s, i, all) => all.indexOf(s) === i).map((s) => `"${s.replace(/"/g, '""')}"`).join(', '),
-        roleSettings: cache.roleSettings.get(role) ?? [],
+        settings: [...(cache.roleSettings.get(role) ?? []), ...(prefs.timezone ? [['timezone', prefs.timezone] as [string, string]] : [])],
       };
       const singleWanted = accepted.kind === 'object';
       const outcome = await execute(pool, who, statement, {

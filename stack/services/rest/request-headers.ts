@@ -12,6 +12,8 @@ export interface Preferences {
   handling?: 'strict' | 'lenient';
   maxAffected?: number;
   params?: 'single-object';
+  /** A time zone Postgres knows, set for the transaction. */
+  timezone?: string;
   /** The accepted preferences, echoed in Preference-Applied. */
   applied: string[];
 }
@@ -32,7 +34,7 @@ function headerValues(headers: IncomingHttpHeaders, name: string): string[] {
   return (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(','));
 }
 
-export function parsePrefer(headers: IncomingHttpHeaders): Preferences {
+export function parsePrefer(headers: IncomingHttpHeaders, isTimezone: (name: string) => boolean): Preferences {
   const prefs: Preferences = { applied: [] };
   const invalid: string[] = [];
   for (const item of headerValues(headers, 'prefer').map((s) => s.trim()).filter(Boolean)) {
@@ -41,6 +43,8 @@ export function parsePrefer(headers: IncomingHttpHeaders): Preferences {
     const value = eq < 0 ? '' : item.slice(eq + 1).trim();
     if (key === 'max-affected' && /^\d{1,15}$/.test(value)) {
       prefs.maxAffected = Number(value);
+    } else if (key === 'timezone' && isTimezone(value)) {
+      prefs.timezone = value;
     } else if (ALLOWED[key]?.includes(value)) {
       (prefs as unknown as Record<string, string>)[key] = value;
     } else {

@@ -84,6 +84,7 @@ function appliedPreferences(prefs: Preferences, kind: Answer['kind']): string[] 
   if (prefs.return && kind !== 'read') out.push(`return=${prefs.return}`);
   if (prefs.count) out.push(`count=${prefs.count}`);
   if (prefs.tx) out.push(`tx=${prefs.tx}`);
+  if (prefs.timezone) out.push(`timezone=${prefs.timezone}`);
   if (prefs.params) out.push(`params=${prefs.params}`);
   if (prefs.handling) out.push(`handling=${prefs.handling}`);
   if (prefs.maxAffected !== undefined && prefs.handling === 'strict') out.push(`max-affected=${prefs.maxAffected}`);

@@ -63,6 +63,8 @@ export interface SchemaCache {
   routines: Map<string, RoutineInfo[]>;
   /** Per role: `[setting, value]` from `alter role … set`, applied per request as PostgREST does. */
   roleSettings: Map<string, Array<[string, string]>>;
+  /** Names accepted by `Prefer: timezone=`. */
+  timezones: Set<string>;
   loadedAt: number;
 }
 
@@ -96,7 +98,7 @@ interface FunctionRow {
 }
 
 export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Promise<SchemaCache> {
-  const [tables, allFks, functions, roles, basePkRows] = await Promise.all([
+  const [tables, allFks, functions, roles, basePkRows, timezones] = await Promise.all([
     sql<TableRow[]>`
       select n.nspname as schema, c.relname as name, c.relkind as relkind,
              (c.relkind in ('r', 'p', 'f') or pg_relation_is_updatable(c.oid, true) & 8 = 8) as insertable,
@@ -150,6 +152,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
                 join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num) as pk
       from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
       where con.contype = 'p' and n.nspname not in ('pg_catalog', 'information_schema')`,
+    sql<Array<{ name: string }>>`select name from pg_timezone_names`,
   ]);
 
   const tableMap = new Map<string, Table>();
@@ -191,7 +194,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
     const view = tableMap.get(name);
     if (view && view.kind === 'view' && view.pk.length === 0) view.pk = pk;
   }
-  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, roleSettings, loadedAt: Date.now() };
+  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, roleSettings, timezones: new Set(timezones.map((t) => t.name)), loadedAt: Date.now() };
 }
 
 function toRoutine(f: FunctionRow): RoutineInfo | null {
