@@ -51,6 +51,11 @@ describe('embedding', () => {
     expect(withSome.data).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
   });
 
+  it('or across embedded resources with null filtering inside the tree', async () => {
+    const res = await rest('/vendors?select=id,categories(name)&categories.name=eq.Grills&or=(id.eq.5,categories.not.is.null)&order=id');
+    expect(await res.json()).toEqual([{ id: 2, categories: [{ name: 'Grills' }] }, { id: 5, categories: [] }]);
+  });
+
   it('disambiguates with !hint by constraint or column', async () => {
     const byColumn = await db().from('messages').select('body, from:people!sender_id(name), to:people!recipient_id(name)').eq('id', 1).single();
     expect(byColumn.data).toEqual({ body: 'hello', from: { name: 'Ada' }, to: { name: 'Bola' } });
