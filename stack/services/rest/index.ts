@@ -42,6 +42,14 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
   const pool = new ConnectionPool(dbUrl, 8, 'postgrest');
   const listener = postgres(dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'postgrest-schema-cache' } });
   const holder = new SchemaCacheHolder(listener, schemas, log);
+  // Statements whose text came before are prepared: reads and calls repeat their SQL with other
+  // values, and a prepared statement skips parsing and planning in Postgres.
+  const seenSql = new Map<string, true>();
+  const seenBefore = (text: string): boolean => {
+    if (seenSql.has(text)) return true;
+    remember(seenSql, text, true, 2000);
+    return false;
+  };
   const planCache = new WeakMap<SchemaCache, Map<string, { statement: Statement; kind: 'read' | 'rpc' | 'insert' | 'update' | 'delete' }>>();
   await holder.start();
 
@@ -154,7 +162,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       const singleWanted = accepted.kind === 'object';
       const outcome = await execute(pool, who, statement, {
         rollback: prefs.tx === 'rollback',
-        prepare: cachedPlan !== undefined,
+        prepare: seenBefore(statement.sql),
         needsCheck: singleWanted || (prefs.maxAffected !== undefined && prefs.handling === 'strict'),
         check: ({ row }) => {
           const page = Number(row.page);
