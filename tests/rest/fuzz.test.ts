@@ -22,9 +22,9 @@ function prng(seed: number) {
   };
 }
 
-const TABLES = ['vendors', 'categories', 'items', 'modifiers', 'item_modifiers', 'people', 'messages', 'notes', 'secrets', 'vendor_profiles', 'nope', 'rpc/add', 'rpc/vendors_in', 'rpc/numbers', 'rpc/echo', 'rpc/whoami', 'rpc/missing', ''];
+const TABLES = ['vendors', 'categories', 'items', 'available_items', 'modifiers', 'item_modifiers', 'people', 'messages', 'notes', 'secrets', 'vendor_profiles', 'nope', 'rpc/add', 'rpc/vendors_in', 'rpc/numbers', 'rpc/echo', 'rpc/whoami', 'rpc/missing', ''];
 const COLUMNS = ['id', 'name', 'city', 'rating', 'tags', 'meta', 'active', 'hours', 'search', 'title', 'score', 'price', 'vendor_id', 'category_id', 'a', 'b', 'n', 'nope', '*', 'meta->delivery->>fee', 'meta->0', 'tags->1'];
-const EMBEDS = ['categories', 'items', 'vendors', 'modifiers', 'people', 'people!sender_id', 'categories!inner', 'vendor_profiles', 'nope', 'x:items'];
+const EMBEDS = ['categories', 'items', 'vendors', 'modifiers', 'people', 'people!sender_id', 'categories!inner', 'vendor_profiles', 'nope', 'x:items', '...vendors', '...categories', 'available_items', 'manager_id', 'people!manager_id'];
 const OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'is', 'isdistinct', 'in', 'cs', 'cd', 'ov', 'sl', 'sr', 'nxl', 'nxr', 'adj', 'fts', 'plfts', 'phfts', 'wfts', 'not.eq', 'eq(any)', 'like(all)', 'fts(english)', 'bogus', ''];
 const VALUES = ['1', '0', '-1', 'abc', 'null', 'true', 'not_null', '(1,2)', '(a,"b,c")', '{a,b}', '{1,2}', '[1,5)', '"quoted"', '', '*', '%', "'", '\\', '1e400', '999999999999999999999', '{"a":1}', '()', '((', 'ß∂ƒ', '\u0000', '%00', '2026-01-01'];
 const JUNK = ['(', ')', ',', '.', ':', '::', '!', '->', '->>', '"', "'", ';', '--', '/*', '\\', '%', '&', '=', '*', ' ', '\t', '\n', 'select', 'drop', '$1', '\u0000', '💥'];
@@ -86,6 +86,7 @@ function headers(r: () => number, method: string): Record<string, string> {
   }
   if (r() < 0.3) h.accept = pick(r, ['application/vnd.pgrst.object+json', 'text/csv', 'application/vnd.pgrst.array+json;nulls=stripped', 'application/xml', '*/*', 'text/plain;q=0.1, application/json']);
   if (r() < 0.1) h.range = pick(r, ['0-1', '5-2', 'x', '1-']);
+  if (r() < 0.1) h.prefer = [h.prefer, pick(r, ['timezone=Africa/Lagos', 'timezone=nowhere', 'timezone='])].filter(Boolean).join(', ');
   if (r() < 0.5) h.authorization = `Bearer ${serviceKey()}`;
   return h;
 }
@@ -93,10 +94,10 @@ function headers(r: () => number, method: string): Record<string, string> {
 it(`answers ${CASES} random requests (seed ${SEED}) without a 5xx`, async () => {
   const r = prng(SEED);
   const cases = Array.from({ length: CASES }, () => {
-    const method = pick(r, ['GET', 'GET', 'GET', 'HEAD', 'POST', 'POST', 'PATCH', 'DELETE']);
+    const method = pick(r, ['GET', 'GET', 'GET', 'HEAD', 'POST', 'POST', 'PATCH', 'DELETE', 'PUT']);
     const path = `/${pick(r, TABLES)}?${queryString(r)}`;
     const h = headers(r, method);
-    return { method, path, headers: h, body: method === 'POST' || method === 'PATCH' ? body(r) : undefined };
+    return { method, path, headers: h, body: method === 'POST' || method === 'PATCH' || method === 'PUT' ? body(r) : undefined };
   });
   const failures: string[] = [];
   const byClass = new Map<number, number>();
