@@ -68,6 +68,16 @@ describe('row level security', () => {
     expect(again.data).toEqual({ content: 'alice only' });
   });
 
+  it('insert without a select policy: return=minimal succeeds, asking for the row back is refused', async () => {
+    const minimal = await anonClient().from('feedback').insert({ message: 'great jollof' });
+    expect(minimal.status).toBe(201);
+    expect(minimal.error).toBeNull();
+    const representation = await anonClient().from('feedback').insert({ message: 'and show it to me' }).select();
+    expect(representation.status).toBe(401);
+    expect(representation.error?.code).toBe('42501');
+    expect(await anonClient().from('feedback').select()).toMatchObject({ data: [], error: null });
+  });
+
   it('service_role bypasses RLS', async () => {
     const { client } = await userClient();
     await client.from('secrets').insert({ content: 'visible to service' });

@@ -9,7 +9,7 @@ import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 export const SCHEMA = 'rest_fixture';
-const VERSION = 'rest-fixture v4';
+const VERSION = 'rest-fixture v5';
 
 const FIXTURE_SQL = `
 drop schema if exists rest_fixture cascade;
@@ -52,10 +52,16 @@ create policy secrets_own_update on rest_fixture.secrets for update to authentic
 create policy secrets_own_delete on rest_fixture.secrets for delete to authenticated using (owner = (select auth.uid()));
 create index on rest_fixture.secrets (owner);
 
+-- Write-only for anon (a contact form): RLS lets anon insert but not read back.
+create table rest_fixture.feedback (id bigint generated always as identity primary key, message text not null);
+alter table rest_fixture.feedback enable row level security;
+create policy feedback_insert on rest_fixture.feedback for insert to anon with check (true);
+
 grant select on all tables in schema rest_fixture to anon;
 grant select, insert, update, delete on all tables in schema rest_fixture to authenticated, service_role;
 grant insert, update, delete on rest_fixture.notes to anon;
 revoke all on rest_fixture.secrets from anon;
+grant insert on rest_fixture.feedback to anon;
 grant usage on all sequences in schema rest_fixture to anon, authenticated, service_role;
 
 insert into rest_fixture.vendors (id, name, city, rating, tags, meta, active, hours) values
