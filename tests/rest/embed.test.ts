@@ -105,6 +105,11 @@ describe('embedding errors', () => {
     expect(res.error).toMatchObject({ code: 'PGRST200', message: "Could not find a relationship between 'vendors' and 'modifiers' in the schema cache" });
   });
 
+  it('suggests a close related table', async () => {
+    const res = await db().from('vendors').select('id, categorie(name)');
+    expect(res.error?.hint).toBe("Perhaps you meant 'categories' instead of 'categorie'.");
+  });
+
   it('ambiguous relationship: 300 PGRST201 with the candidates', async () => {
     const res = await db().from('messages').select('id, people(name)');
     expect(res.status).toBe(300);

@@ -93,6 +93,12 @@ describe('request errors', () => {
     expect(res.error).toMatchObject({ code: 'PGRST205', message: "Could not find the table 'rest_fixture.nope' in the schema cache" });
   });
 
+  it('suggests a close table name', async () => {
+    const res = await anonClient().from('vendor').select();
+    expect(res.error?.hint).toBe("Perhaps you meant the table 'rest_fixture.vendors'");
+    expect((await anonClient().from('zzzz').select()).error?.hint).toBeNull();
+  });
+
   it('unknown column: 400 42703', async () => {
     const res = await anonClient().from('vendors').select('id, nope');
     expect(res.status).toBe(400);

@@ -92,6 +92,11 @@ describe('rpc errors', () => {
     expect(none.error?.message).toBe('Could not find the function rest_fixture.no_such_function without parameters in the schema cache');
   });
 
+  it('suggests a close function name or parameter list', async () => {
+    expect((await db().rpc('numbrs', { n: 1 })).error?.hint).toBe('Perhaps you meant to call the function rest_fixture.numbers');
+    expect((await db().rpc('add', { a: 1, c: 2 })).error?.hint).toBe('Perhaps you meant to call the function rest_fixture.add(a, b)');
+  });
+
   it('raise exception: 400 P0001 with message and hint', async () => {
     const res = await db().rpc('fail', { message: 'Vendor is closed' });
     expect(res.status).toBe(400);

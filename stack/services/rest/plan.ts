@@ -1,6 +1,7 @@
 // One statement per request: reads, inserts (and upserts), updates, deletes and
 // function calls, each as `with pgrst_source as (…) select <counts>, <body>, …`.
 import { ApiError, columnNotFound } from './errors.ts';
+import { closest } from './fuzzy.ts';
 import type { ParsedQuery } from './query-string.ts';
 import type { Preferences } from './request-headers.ts';
 import { qualified, type Column, type RoutineInfo, type SchemaCache, type Table } from './schema-cache.ts';
@@ -35,7 +36,10 @@ export interface PlanInput {
 
 export function findTable(cache: SchemaCache, schema: string, name: string): Table {
   const table = cache.tables.get(qualified(schema, name));
-  if (!table) throw new ApiError(404, 'PGRST205', `Could not find the table '${schema}.${name}' in the schema cache`);
+  if (!table) {
+    const near = closest([...cache.tables.values()].filter((t) => t.schema === schema).map((t) => t.name), name, 0.75);
+    throw new ApiError(404, 'PGRST205', `Could not find the table '${schema}.${name}' in the schema cache`, null, near ? `Perhaps you meant the table '${schema}.${near}'` : null);
+  }
   return table;
 }
 
@@ -271,8 +275,14 @@ export function findRoutine(cache: SchemaCache, schema: string, name: string, ar
   const sorted = [...argNames].sort();
   const prms = sorted.length ? `(${sorted.join(', ')})` : ' without parameters';
   const det = sorted.length ? ` with parameter${sorted.length > 1 ? 's' : ''} ${sorted.join(', ')}` : ' without parameters';
+  // The hint: a similarly named function, or (when the name exists) the closest parameter list.
+  const paramList = (names: string[]) => `(${[...names].sort().join(', ')})`;
+  const hintTarget = overloads.length === 0
+    ? closest([...cache.routines.values()].flat().filter((r) => r.schema === schema).map((r) => r.name), name, 0.75)
+    : ((near) => (near ? `${name}${near}` : undefined))(closest(overloads.map((r) => paramList(r.args.map((a) => a.name))), paramList(argNames), 0.33));
   throw new ApiError(404, 'PGRST202', `Could not find the function ${fn}${prms} in the schema cache`,
-    `Searched for the function ${fn}${det}${opts.post ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`);
+    `Searched for the function ${fn}${det}${opts.post ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`,
+    hintTarget ? `Perhaps you meant to call the function ${schema}.${hintTarget}` : null);
 }
 
 /** Encodes a call's arguments as the statement's first parameter (the JSON the SQL unpacks). */

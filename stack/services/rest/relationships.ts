@@ -2,6 +2,7 @@
 // many-to-one, one-to-many (one-to-one when the referencing columns are unique)
 // and many-to-many through a junction table; `!hint` picks among several.
 import { ApiError } from './errors.ts';
+import { fuzzyMatches } from './fuzzy.ts';
 import { qualified, type ForeignKey, type SchemaCache, type Table } from './schema-cache.ts';
 
 export interface Relationship {
@@ -114,8 +115,12 @@ export function findRelationship(cache: SchemaCache, source: Table, name: string
   const found = cachedRelationships(cache, source).filter((r) => matches(r, source, name, hint));
   if (found.length === 1) return found[0];
   if (found.length === 0) {
+    // PostgREST suggests a related table close to the name, unless the name is one of them (then the hint was wrong).
+    const [best] = fuzzyMatches(cachedRelationships(cache, source).map((r) => r.target.name), name);
+    const suggestion = best && best[0] < 1 ? `Perhaps you meant '${best[1]}' instead of '${name}'.` : null;
     throw new ApiError(400, 'PGRST200', `Could not find a relationship between '${source.name}' and '${name}' in the schema cache`,
-      `Searched for a foreign key relationship between '${source.name}' and '${name}'${hint !== undefined ? ` using the hint '${hint}'` : ''} in the schema '${source.schema}', but no matches were found.`);
+      `Searched for a foreign key relationship between '${source.name}' and '${name}'${hint !== undefined ? ` using the hint '${hint}'` : ''} in the schema '${source.schema}', but no matches were found.`,
+      suggestion);
   }
   const hints = found.map((r) => `'${name}!${r.junction ? r.junction.table.name : r.constraint}'`).join(', ');
   throw new ApiError(300, 'PGRST201', `Could not embed because more than one relationship was found for '${source.name}' and '${name}'`,
