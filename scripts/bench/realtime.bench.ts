@@ -4,7 +4,7 @@
 // messages/s beside a raw `ws` echo server; (3) postgres_changes with RLS:
 // changes/s delivered with 500 subscribers (distinct users) all checked
 // against RLS, beside the rate the writer alone achieves.
-// The latency sockets live in a worker thread; the other clients share the
+// The latency sockets live in worker threads; the other clients share the
 // stack's event loop, so those figures include the clients' own work.
 import { randomUUID } from 'node:crypto';
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
@@ -84,13 +84,14 @@ export default async function realtimeBench(ctx: BenchContext): Promise<void> {
     await sql.unsafe(FIXTURE);
 
     // (1) Commit-to-receipt latency of an order status change, fanned out to N
-    // sockets held by a worker thread. The writer commits synchronously, as on
-    // hosted Supabase (the local stack defaults to synchronous_commit=off).
+    // sockets held by two worker threads (receiving 1,000 sockets is work of
+    // its own). The writer commits synchronously, as on hosted Supabase (the
+    // local stack defaults to synchronous_commit=off).
     const latencyRuns: RunResult[] = [];
     // tsx's loader is not inherited by workers: register it, then load the TypeScript module.
     const workerUrl = new URL('./realtime-sockets.worker.ts', import.meta.url).href;
-    const worker = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); });`, { eval: true });
-    const fromWorker = (type: string) => new Promise<any>((resolve) => {
+    const workers = Array.from({ length: 2 }, () => new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); });`, { eval: true }));
+    const fromWorker = (worker: Worker, type: string) => new Promise<any>((resolve) => {
       const on = (msg: { type: string }) => {
         if (msg.type !== type) return;
         worker.off('message', on);
@@ -98,31 +99,34 @@ export default async function realtimeBench(ctx: BenchContext): Promise<void> {
       };
       worker.on('message', on);
     });
+    const fromAll = (type: string, active: Worker[]) => Promise.all(active.map((w) => fromWorker(w, type)));
     try {
       for (const n of SOCKET_COUNTS) {
         const [order] = await sql`insert into rt_bench.orders (customer_id) values (${randomUUID()}) returning id`;
-        const ready = fromWorker('ready');
-        worker.postMessage({ type: 'open', apiUrl, anonKey: keys.anonKey, topic: `order:${order.id}`, count: n });
+        const shares = workers.map((_, w) => Math.floor(n / workers.length) + (w < n % workers.length ? 1 : 0));
+        const active = workers.filter((_, w) => shares[w] > 0);
+        const ready = fromAll('ready', active);
+        workers.forEach((w, i) => shares[i] > 0 && w.postMessage({ type: 'open', apiUrl, anonKey: keys.anonKey, topic: `order:${order.id}`, count: shares[i] }));
         await ready;
         const latencies: number[] = [];
         const started = performance.now();
         let updates = 0;
         while (updates < LATENCY_UPDATES && performance.now() - started < MAX_SECONDS * 1000) {
-          const received = fromWorker('received');
+          const received = fromAll('received', active);
           await sql.begin(async (tx) => {
             await tx`set local synchronous_commit = on`;
             await tx`update rt_bench.orders set status = ${`s${updates}`}, sent_at = ${performance.timeOrigin + performance.now()} where id = ${order.id}`;
           });
-          latencies.push(...(await received).latencies);
+          for (const r of await received) latencies.push(...r.latencies);
           updates++;
         }
         latencyRuns.push(result(`status change → receipt, ${n} socket(s)`, n, updates, (performance.now() - started) / 1000, latencies));
-        const closed = fromWorker('closed');
-        worker.postMessage({ type: 'close' });
+        const closed = fromAll('closed', active);
+        for (const w of active) w.postMessage({ type: 'close' });
         await closed;
       }
     } finally {
-      await worker.terminate();
+      await Promise.all(workers.map((w) => w.terminate()));
     }
     printComparison('Realtime: commit of an order status change → receipt (p50/p99 over every receipt; ops = status changes)', latencyRuns[0], latencyRuns.slice(1), ctx.log);
 
