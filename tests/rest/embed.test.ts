@@ -71,6 +71,11 @@ describe('embedding', () => {
     expect(missing.data).toEqual([{ id: 2, bio: 'Best suya in town' }, { id: 3, bio: null }]);
   });
 
+  it('spreads a to-many embed as arrays of values (PostgREST 13)', async () => {
+    const { data } = await db().from('vendors').select('id, ...categories(category_names:name, position)').eq('id', 1).order('position', { referencedTable: 'categories', ascending: false }).single();
+    expect(data).toEqual({ id: 1, category_names: ['Soups', 'Rice'], position: [2, 1] });
+  });
+
   it('self-relationships: the table name embeds children, the key column the parent, a hint names the children key', async () => {
     const { data, error } = await db().from('people').select('name, reports:people(name), manager:manager_id(name)').eq('id', 2).single();
     expect(error).toBeNull();

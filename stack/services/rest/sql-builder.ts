@@ -42,7 +42,7 @@ interface Embed {
   inner: boolean;
   /** `rel()` with nothing selected: used for filtering only, left out of the output. */
   omitted: boolean;
-  /** `...rel(cols)`: its columns are lifted into the parent (to-one only). */
+  /** `...rel(cols)`: its columns are lifted into the parent (arrays of values for to-many). */
   spread: boolean;
 }
 
@@ -116,9 +116,6 @@ export class QueryBuilder {
         const key = item.alias ?? item.name;
         const childPath = path ? `${path}.${key}` : key;
         const child = this.level(tableSource(rel.target), childPath, item.select);
-        if (item.spread && !rel.toOne) {
-          throw new ApiError(400, 'PGRST127', 'Feature not implemented', `Spreading the to-many relationship '${item.name}' is not supported by the local stack; only many-to-one and one-to-one spreads are`);
-        }
         const embed: Embed = { key, level: child, rel, inner: item.inner, omitted: item.select.length === 0, spread: !!item.spread };
         level.embeds.set(key, embed);
         if (!embed.omitted) level.items.push({ embed });
@@ -266,9 +263,18 @@ export class QueryBuilder {
         const from = this.fromSql(child.source);
         const join = this.joinSql(level.alias, child.alias, embed.rel);
         if (embed.spread) {
-          // Each lifted column reads the one related row (to-one), null when there is none.
+          // To-one: each lifted column reads the one related row (null when there is none).
+          // To-many (PostgREST 13): each lifted column is the array of its values, in the embed's order.
           const where = [join, ...child.conds].join(' and ');
-          for (const [expr, key] of this.itemPairs(child, true)) out.push([`(select ${expr} from ${from} as ${child.alias} where ${where})`, key]);
+          const order = child.order.length ? ` order by ${child.order.join(', ')}` : '';
+          for (const [expr, key] of this.itemPairs(child, true)) {
+            out.push([
+              embed.rel.toOne
+                ? `(select ${expr} from ${from} as ${child.alias} where ${where})`
+                : `(select coalesce(json_agg(${expr}${order}), '[]'::json) from ${from} as ${child.alias} where ${where})`,
+              key,
+            ]);
+          }
           continue;
         }
         const sub = this.nextAlias('e');
