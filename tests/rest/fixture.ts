@@ -9,7 +9,7 @@ import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 export const SCHEMA = 'rest_fixture';
-const VERSION = 'rest-fixture v5';
+const VERSION = 'rest-fixture v6';
 
 const FIXTURE_SQL = `
 drop schema if exists rest_fixture cascade;
@@ -86,6 +86,9 @@ insert into rest_fixture.messages values (1, 1, 2, 'hello'), (2, 2, 1, 'hi'), (3
 create view rest_fixture.available_items as select id, category_id, name as title, price from rest_fixture.items where available;
 grant select on rest_fixture.available_items to anon, authenticated, service_role;
 
+-- A computed column: a function of one vendors row.
+create function rest_fixture.label(v rest_fixture.vendors) returns text language sql stable
+  as $$ select v.name || ' (' || coalesce(v.city, '?') || ')' $$;
 create function rest_fixture.add(a int, b int) returns int language sql immutable as $$ select a + b $$;
 create function rest_fixture.vendors_in(city text) returns setof rest_fixture.vendors language sql stable
   as $$ select * from rest_fixture.vendors v where v.city = vendors_in.city order by v.id $$;

@@ -24,6 +24,15 @@ describe('select', () => {
   });
 });
 
+it('computed columns (functions of the row) in select, filters and order', async () => {
+  const { data } = await db().from('vendors').select('id, label').in('id', [1, 5]).order('label', { ascending: false });
+  expect(data).toEqual([{ id: 1, label: 'Mama Put (Lagos)' }, { id: 5, label: 'Bukka Hut (?)' }]);
+  const filtered = await db().from('vendors').select('id').like('label', '%(Abuja)');
+  expect(filtered.data).toEqual([{ id: 2 }]);
+  const star = await db().from('vendors').select('*').eq('id', 1).single();
+  expect(star.data).not.toHaveProperty('label');
+});
+
 describe('filters', () => {
   const cases: Array<[string, (q: any) => any, number[]]> = [
     ['eq', (q) => q.eq('city', 'Lagos'), [1, 3]],

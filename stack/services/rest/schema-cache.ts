@@ -61,6 +61,8 @@ export interface SchemaCache {
   tables: Map<string, Table>;
   fks: ForeignKey[];
   routines: Map<string, RoutineInfo[]>;
+  /** Computed columns: per table (`schema.name`), functions of one row of it returning one value, by name. */
+  computed: Map<string, Map<string, RoutineInfo>>;
   /** Per role: `[setting, value]` from `alter role … set`, applied per request as PostgREST does. */
   roleSettings: Map<string, Array<[string, string]>>;
   /** Names accepted by `Prefer: timezone=`. */
@@ -95,6 +97,8 @@ interface FunctionRow {
   argtypes: string[];
   argtypnames: string[];
   ndefaults: number;
+  /** For a one-argument function taking a table's row: that table. */
+  argrel: { schema: string; name: string } | null;
 }
 
 export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Promise<SchemaCache> {
@@ -138,7 +142,9 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
              p.proargnames as argnames, p.proargmodes::text[] as argmodes,
              array(select format_type(u.t, null) from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(t, o) order by u.o) as argtypes,
              array(select ty.typname::text from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(t, o) join pg_type ty on ty.oid = u.t order by u.o) as argtypnames,
-             p.pronargdefaults as ndefaults
+             p.pronargdefaults as ndefaults,
+             (select json_build_object('schema', an.nspname, 'name', ac.relname) from pg_type at join pg_class ac on ac.oid = at.typrelid
+                join pg_namespace an on an.oid = ac.relnamespace where p.pronargs = 1 and at.oid = p.proargtypes[0]) as argrel
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_type rt on rt.oid = p.prorettype
       where n.nspname = any(${schemas}) and p.prokind = 'f'`,
     sql<Array<{ role: string; config: string[] }>>`
@@ -171,9 +177,15 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
   }
 
   const routines = new Map<string, RoutineInfo[]>();
+  const computed = new Map<string, Map<string, RoutineInfo>>();
   for (const f of functions) {
     const routine = toRoutine(f);
     if (!routine) continue;
+    if (f.argrel && !routine.returnsSet && !routine.returnColumns && !routine.isVoid) {
+      const key = qualified(f.argrel.schema, f.argrel.name);
+      if (!computed.has(key)) computed.set(key, new Map());
+      computed.get(key)!.set(f.name, routine);
+    }
     const key = qualified(f.schema, f.name);
     routines.set(key, [...(routines.get(key) ?? []), routine]);
   }
@@ -194,7 +206,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
     const view = tableMap.get(name);
     if (view && view.kind === 'view' && view.pk.length === 0) view.pk = pk;
   }
-  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, roleSettings, timezones: new Set(timezones.map((t) => t.name)), loadedAt: Date.now() };
+  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, computed, roleSettings, timezones: new Set(timezones.map((t) => t.name)), loadedAt: Date.now() };
 }
 
 function toRoutine(f: FunctionRow): RoutineInfo | null {

@@ -82,16 +82,24 @@ export class QueryBuilder {
     return `${prefix}${this.aliasCount++}`;
   }
 
-  private column(source: Source, name: string): Column {
-    const col = source.columns.get(name);
-    if (!col) throw undefinedColumn(source.name, name);
-    return col;
+  /** A function of the source's row used as a column (PostgREST's computed fields), if any. */
+  private computedField(source: Source, name: string) {
+    return source.table ? this.cache.computed.get(`${source.table.schema}.${source.table.name}`)?.get(name) : undefined;
   }
 
-  /** `alias."col"->'a'->>'b'`, checked against the source's columns. */
+  private column(source: Source, name: string): Column {
+    const col = source.columns.get(name);
+    if (col) return col;
+    const fn = this.computedField(source, name);
+    if (fn) return { name, type: fn.returnType, typeName: fn.returnType, nullable: true, default: null };
+    throw undefinedColumn(source.name, name);
+  }
+
+  /** `alias."col"->'a'->>'b'` (or a computed field `schema.fn(alias)`), checked against the schema cache. */
   fieldSql(source: Source, alias: string, field: FieldRef): string {
     this.column(source, field.name);
-    let sql = `${alias}.${ident(field.name)}`;
+    const fn = source.columns.has(field.name) ? undefined : this.computedField(source, field.name);
+    let sql = fn ? `${ident(fn.schema)}.${ident(fn.name)}(${alias})` : `${alias}.${ident(field.name)}`;
     for (const step of field.path) sql += `${step.arrow}${step.index ? String(Number(step.key)) : literal(step.key)}`;
     return sql;
   }
