@@ -110,7 +110,11 @@ export function createGateway(config: StackConfig, services: Service[], postgres
   });
   server.keepAliveTimeout = 65_000;
 
+  // Upgraded sockets leave the HTTP server's bookkeeping, so close() ends them itself.
+  const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
     let url: URL;
     try {
@@ -139,6 +143,7 @@ export function createGateway(config: StackConfig, services: Service[], postgres
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
       });
     },
   };

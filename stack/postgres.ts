@@ -193,8 +193,10 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       '-c', 'max_replication_slots=20',
       '-c', 'max_wal_senders=20',
       '-c', 'max_connections=200',
-      // A development database: commits need not wait for the disk.
+      // A development database: commits need not wait for the disk, and the WAL
+      // writer flushes often so logical decoding (Realtime) sees commits promptly.
       '-c', 'synchronous_commit=off',
+      '-c', 'wal_writer_delay=10ms',
       '-c', 'timezone=UTC',
     ],
     onLog: (message: string) => {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StackError, startStack, type RunningStack } from '../../stack/index.ts';
 import { resetDatabase } from '../../stack/database.ts';
@@ -115,6 +116,18 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
       await sql.end();
       await stack.stop();
     }
+  });
+
+  it('stops while a websocket client is still connected', async () => {
+    const stack = await start(await tempDir());
+    const socket = new WebSocket(`${stack.config.apiUrl.replace('http', 'ws')}/realtime/v1/websocket?apikey=${stack.config.keys.anonKey}&vsn=1.0.0`);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await stack.stop();
+    await closed;
   });
 
   it('refuses a taken API port with a one-line cause and a hint', async () => {
