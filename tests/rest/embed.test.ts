@@ -97,6 +97,14 @@ describe('embedding', () => {
     expect(fromView.data).toEqual({ title: 'Beef suya', categories: { name: 'Grills' }, modifiers: [{ name: 'No pepper' }] });
   });
 
+  it('embeds computed relationships (functions of the parent row), to-many and rows-1 to-one', async () => {
+    const { data, error } = await db().from('categories').select('name, top_items(name, price), owner_vendor(name)').eq('id', 10).single();
+    expect(error).toBeNull();
+    expect(data).toEqual({ name: 'Rice', top_items: [{ name: 'Fried rice', price: 160000 }, { name: 'Jollof rice', price: 150000 }], owner_vendor: { name: 'Mama Put' } });
+    const inner = await db().from('categories').select('id, top_items!inner(name)').eq('top_items.name', 'Fries');
+    expect(inner.data).toEqual([{ id: 31, top_items: [{ name: 'Fries' }] }]);
+  });
+
   it('orders by a to-one embedded column', async () => {
     const { data } = await db().from('categories').select('name, vendors(name)').order('vendors(name)', { ascending: true }).order('id');
     expect(data?.map((c) => c.name)).toEqual(['Rice', 'Soups', 'Pizzas', 'Sides', 'Grills']);

@@ -9,7 +9,7 @@ import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 export const SCHEMA = 'rest_fixture';
-const VERSION = 'rest-fixture v6';
+const VERSION = 'rest-fixture v7';
 
 const FIXTURE_SQL = `
 drop schema if exists rest_fixture cascade;
@@ -89,6 +89,11 @@ grant select on rest_fixture.available_items to anon, authenticated, service_rol
 -- A computed column: a function of one vendors row.
 create function rest_fixture.label(v rest_fixture.vendors) returns text language sql stable
   as $$ select v.name || ' (' || coalesce(v.city, '?') || ')' $$;
+-- Computed relationships: functions of a categories row returning rows of another table.
+create function rest_fixture.top_items(c rest_fixture.categories) returns setof rest_fixture.items language sql stable
+  as $$ select * from rest_fixture.items i where i.category_id = c.id and i.available order by i.price desc $$;
+create function rest_fixture.owner_vendor(c rest_fixture.categories) returns setof rest_fixture.vendors rows 1 language sql stable
+  as $$ select * from rest_fixture.vendors v where v.id = c.vendor_id $$;
 create function rest_fixture.add(a int, b int) returns int language sql immutable as $$ select a + b $$;
 create function rest_fixture.vendors_in(city text) returns setof rest_fixture.vendors language sql stable
   as $$ select * from rest_fixture.vendors v where v.city = vendors_in.city order by v.id $$;

@@ -3,7 +3,7 @@
 // and many-to-many through a junction table; `!hint` picks among several.
 import { ApiError } from './errors.ts';
 import { fuzzyMatches } from './fuzzy.ts';
-import { qualified, type ForeignKey, type SchemaCache, type Table } from './schema-cache.ts';
+import { qualified, type ForeignKey, type RoutineInfo, type SchemaCache, type Table } from './schema-cache.ts';
 
 export interface Relationship {
   cardinality: 'many-to-one' | 'one-to-many' | 'one-to-one' | 'many-to-many';
@@ -19,6 +19,8 @@ export interface Relationship {
     targetFk: ForeignKey;
   };
   toOne: boolean;
+  /** A computed relationship: a function of the parent row returning rows of the target. */
+  fn?: RoutineInfo;
 }
 
 const same = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
@@ -73,6 +75,11 @@ function relationshipsOf(cache: SchemaCache, source: Table): Relationship[] {
       out.push({ cardinality: 'many-to-many', constraint: junction.name, target, sourceColumns: sourceFk.refColumns, targetColumns: targetFk.refColumns, junction: { table: junction, sourceFk, targetFk }, toOne: false });
     }
   }
+  for (const fn of cache.computedRelationships.get(qualified(source.schema, source.name))?.values() ?? []) {
+    const target = fn.returnTable ? tableOf(fn.returnTable.schema, fn.returnTable.name) : undefined;
+    if (!target) continue;
+    out.push({ cardinality: fn.singleRow ? 'many-to-one' : 'one-to-many', constraint: fn.name, target, sourceColumns: [], targetColumns: [], toOne: fn.singleRow, fn });
+  }
   return out;
 }
 
@@ -85,6 +92,8 @@ const singleColumn = (cols: string[]) => (cols.length === 1 ? cols[0] : undefine
  * foreign-key column means many-to-one (parent); a hint there names the children's key column.
  */
 function matches(rel: Relationship, source: Table, target: string, hint: string | undefined): boolean {
+  // A computed relationship is named by its function.
+  if (rel.fn) return rel.fn.name === target;
   const direct = !rel.junction;
   const fkCol = direct ? singleColumn(rel.sourceColumns) : undefined;
   const refCol = direct ? singleColumn(rel.targetColumns) : undefined;

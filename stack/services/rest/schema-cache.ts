@@ -54,6 +54,8 @@ export interface RoutineInfo {
   /** When the result rows are rows of an exposed table, that table (for embedding). */
   returnTable: { schema: string; name: string } | null;
   isVoid: boolean;
+  /** `returns setof … rows 1`: PostgREST treats such a computed relationship as to-one. */
+  singleRow: boolean;
 }
 
 export interface SchemaCache {
@@ -63,6 +65,8 @@ export interface SchemaCache {
   routines: Map<string, RoutineInfo[]>;
   /** Computed columns: per table (`schema.name`), functions of one row of it returning one value, by name. */
   computed: Map<string, Map<string, RoutineInfo>>;
+  /** Computed relationships: per table, functions of one row of it returning rows of a table, by name. */
+  computedRelationships: Map<string, Map<string, RoutineInfo>>;
   /** Per role: `[setting, value]` from `alter role … set`, applied per request as PostgREST does. */
   roleSettings: Map<string, Array<[string, string]>>;
   /** Names accepted by `Prefer: timezone=`. */
@@ -99,6 +103,7 @@ interface FunctionRow {
   ndefaults: number;
   /** For a one-argument function taking a table's row: that table. */
   argrel: { schema: string; name: string } | null;
+  rows: number;
 }
 
 export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Promise<SchemaCache> {
@@ -142,7 +147,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
              p.proargnames as argnames, p.proargmodes::text[] as argmodes,
              array(select format_type(u.t, null) from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(t, o) order by u.o) as argtypes,
              array(select ty.typname::text from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(t, o) join pg_type ty on ty.oid = u.t order by u.o) as argtypnames,
-             p.pronargdefaults as ndefaults,
+             p.pronargdefaults as ndefaults, p.prorows::float8 as rows,
              (select json_build_object('schema', an.nspname, 'name', ac.relname) from pg_type at join pg_class ac on ac.oid = at.typrelid
                 join pg_namespace an on an.oid = ac.relnamespace where p.pronargs = 1 and at.oid = p.proargtypes[0]) as argrel
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_type rt on rt.oid = p.prorettype
@@ -178,6 +183,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
 
   const routines = new Map<string, RoutineInfo[]>();
   const computed = new Map<string, Map<string, RoutineInfo>>();
+  const computedRelationships = new Map<string, Map<string, RoutineInfo>>();
   for (const f of functions) {
     const routine = toRoutine(f);
     if (!routine) continue;
@@ -185,6 +191,11 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
       const key = qualified(f.argrel.schema, f.argrel.name);
       if (!computed.has(key)) computed.set(key, new Map());
       computed.get(key)!.set(f.name, routine);
+    }
+    if (f.argrel && routine.returnTable) {
+      const key = qualified(f.argrel.schema, f.argrel.name);
+      if (!computedRelationships.has(key)) computedRelationships.set(key, new Map());
+      computedRelationships.get(key)!.set(f.name, routine);
     }
     const key = qualified(f.schema, f.name);
     routines.set(key, [...(routines.get(key) ?? []), routine]);
@@ -206,7 +217,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
     const view = tableMap.get(name);
     if (view && view.kind === 'view' && view.pk.length === 0) view.pk = pk;
   }
-  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, computed, roleSettings, timezones: new Set(timezones.map((t) => t.name)), loadedAt: Date.now() };
+  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, computed, computedRelationships, roleSettings, timezones: new Set(timezones.map((t) => t.name)), loadedAt: Date.now() };
 }
 
 function toRoutine(f: FunctionRow): RoutineInfo | null {
@@ -243,6 +254,7 @@ function toRoutine(f: FunctionRow): RoutineInfo | null {
     returnColumns,
     returnTable,
     isVoid,
+    singleRow: !f.retset || Number(f.rows) === 1,
   };
 }
 

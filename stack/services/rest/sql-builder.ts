@@ -224,7 +224,7 @@ export class QueryBuilder {
         throw new ApiError(400, 'PGRST118', `A related order on '${embed.key}' is not possible`, `'${level.source.name}' and '${embed.key}' do not form a many-to-one or one-to-one relationship`);
       }
       const alias = this.nextAlias('o');
-      sql = `(select ${this.fieldSql(embed.level.source, alias, term.field)} from ${this.fromSql(embed.level.source)} as ${alias} where ${this.joinSql(level.alias, alias, embed.rel)})`;
+      sql = `(select ${this.fieldSql(embed.level.source, alias, term.field)} from ${this.embedFrom(level.alias, embed.rel, embed.level.source)} as ${alias} where ${this.joinSql(level.alias, alias, embed.rel)})`;
     } else {
       sql = this.fieldSql(level.source, level.alias, term.field);
     }
@@ -236,8 +236,14 @@ export class QueryBuilder {
     return `${ident(source.table.schema)}.${ident(source.table.name)}`;
   }
 
+  /** Where an embed's rows come from: its table, or for a computed relationship its function of the parent row. */
+  embedFrom(parent: string, rel: Relationship, source: Source): string {
+    return rel.fn ? `${ident(rel.fn.schema)}.${ident(rel.fn.name)}(${parent})` : this.fromSql(source);
+  }
+
   /** The condition tying an embedded row (alias `child`) to its parent row. */
   joinSql(parent: string, child: string, rel: Relationship): string {
+    if (rel.fn) return 'true';
     if (rel.junction) {
       const j = this.nextAlias('j');
       const { sourceFk, targetFk, table } = rel.junction;
@@ -253,7 +259,7 @@ export class QueryBuilder {
   private existsSql(parent: Level, embed: Embed): string {
     const child = embed.level;
     const where = [this.joinSql(parent.alias, child.alias, embed.rel), ...child.conds];
-    return `select 1 from ${this.fromSql(child.source)} as ${child.alias} where ${where.join(' and ')}`;
+    return `select 1 from ${this.embedFrom(parent.alias, embed.rel, child.source)} as ${child.alias} where ${where.join(' and ')}`;
   }
 
   /** The select list as `[expression, key]` pairs (`*` expanded only when asked). */
@@ -268,7 +274,7 @@ export class QueryBuilder {
       } else {
         const { embed } = item;
         const child = embed.level;
-        const from = this.fromSql(child.source);
+        const from = this.embedFrom(level.alias, embed.rel, child.source);
         const join = this.joinSql(level.alias, child.alias, embed.rel);
         if (embed.spread) {
           // To-one: each lifted column reads the one related row (null when there is none).
