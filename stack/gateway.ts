@@ -59,7 +59,7 @@ export function createGateway(config: StackConfig, services: Service[], postgres
   async function health(res: ServerResponse) {
     const entries = await Promise.all([
       ['postgres', postgresHealth] as const,
-      ...services.map((s) => [s.mount.split('/')[1], () => s.health()] as const),
+      ...services.flatMap((s) => (s.health ? [[s.mount.split('/')[1], () => s.health!()] as const] : [])),
     ].map(async ([name, check]) => [name, await check().catch((err: Error) => ({ ok: false, detail: err.message }))] as const));
     const components = Object.fromEntries(entries);
     const dbOk = components.postgres.ok;

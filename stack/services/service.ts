@@ -31,6 +31,7 @@ export interface Service {
   readonly openPaths?: (path: string, method: string) => boolean;
   handle(req: IncomingMessage, res: ServerResponse, gw: GatewayRequest): Promise<void> | void;
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, gw: GatewayRequest): void;
-  health(): Promise<ComponentHealth>;
+  /** Reported at /health; absent for APIs the stack does not provide. */
+  health?(): Promise<ComponentHealth>;
   close(): Promise<void>;
 }

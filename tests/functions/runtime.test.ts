@@ -251,7 +251,7 @@ describe('functions runtime', () => {
   });
 
   it('reports Deno and its workers at /health', async () => {
-    const health = await service.health();
+    const health = await service.health!();
     expect(health.ok).toBe(true);
     expect(health.detail).toContain('echo');
   });

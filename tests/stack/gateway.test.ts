@@ -44,7 +44,17 @@ describe.runIf(stackEnv().embedded)('gateway', () => {
   });
 
   it('answers 404 for paths outside the mount points', async () => {
-    const res = await fetch(`${env.url}/storage/v1/bucket`, { headers: { apikey: env.anonKey } });
+    const res = await fetch(`${env.url}/nothing/here`, { headers: { apikey: env.anonKey } });
     expect(res.status).toBe(404);
+  });
+
+  it('answers 501 naming the Supabase API it does not provide', async () => {
+    for (const [path, name] of [['/storage/v1/bucket', 'Supabase Storage'], ['/graphql/v1', 'GraphQL']]) {
+      const res = await fetch(`${env.url}${path}`, { headers: { apikey: env.anonKey } });
+      expect(res.status).toBe(501);
+      const body = await res.json();
+      expect(body.code).toBe('not_implemented');
+      expect(body.message).toContain(name);
+    }
   });
 });
