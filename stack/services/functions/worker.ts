@@ -151,7 +151,12 @@ export class FunctionWorker {
             done();
           });
         });
+        let callerLeft = false;
         upstream.on('error', (err) => {
+          // Unless the caller went away, the worker broke the connection (it
+          // crashed or is exiting): take it out of service now, not when its exit
+          // event arrives, so the next request gets a fresh worker.
+          if (!callerLeft) this.retire();
           if (res.headersSent) {
             res.destroy();
             done();
@@ -159,7 +164,10 @@ export class FunctionWorker {
         });
         res.on('close', () => {
           // The caller went away: stop the function's work on this request too.
-          if (!res.writableFinished) upstream.destroy();
+          if (!res.writableFinished) {
+            callerLeft = true;
+            upstream.destroy();
+          }
           done();
         });
         req.pipe(upstream);
