@@ -1,15 +1,12 @@
 // The admin user API through supabase-js (`auth.admin.*`), service_role only,
 // and the public endpoints (settings, health, JWKS), on the test run's stack.
-import { createClient } from '@supabase/supabase-js';
-import ws from 'ws';
 import { describe, expect, it } from 'vitest';
-import { signJwt } from '../../stack/keys.ts';
 import { serviceSql, testPhone } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
 const env = stackEnv();
-const options = { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: ws as never } };
-const admin = () => createClient(env.url, env.serviceRoleKey, options).auth.admin;
+const admin = () => testClient({ key: env.serviceRoleKey }).auth.admin;
 
 describe.runIf(env.embedded)('admin user API', () => {
   it('creates a confirmed phone user with app_metadata; the auth.users trigger makes the profile', async () => {
@@ -99,14 +96,13 @@ describe.runIf(env.embedded)('admin user API', () => {
   });
 
   it('is refused with the anon key and with a user\'s token (not_admin)', async () => {
-    const anon = createClient(env.url, env.anonKey, options).auth.admin;
+    const anon = testClient().auth.admin;
     expect((await anon.listUsers()).error).toMatchObject({ status: 403, code: 'not_admin' });
     expect((await anon.createUser({ phone: testPhone() })).error).toMatchObject({ status: 403, code: 'not_admin' });
 
     const user = (await admin().createUser({ phone: testPhone(), phone_confirm: true })).data.user!;
     const [session] = await serviceSql()`insert into auth.sessions (id, user_id, created_at, updated_at, aal) values (gen_random_uuid(), ${user.id}, now(), now(), 'aal1') returning id`;
-    const now = Math.floor(Date.now() / 1000);
-    const userToken = await signJwt({ sub: user.id, role: 'authenticated', aud: 'authenticated', session_id: session.id, iat: now, exp: now + 600 }, new TextEncoder().encode(env.jwtSecret));
+    const userToken = await userAccessToken(user.id, { session_id: session.id }, 600);
     // What a signed-in user's app would send: its own token as the bearer.
     for (const [method, path] of [['GET', '/admin/users'], ['DELETE', `/admin/users/${user.id}`]]) {
       const res = await fetch(`${env.url}/auth/v1${path}`, { method, headers: { apikey: env.anonKey, authorization: `Bearer ${userToken}`, 'x-supabase-api-version': '2024-01-01' } });

@@ -1,11 +1,10 @@
 // The database trusts only signed, unexpired tokens from Auth: through REST a
 // session's token reads the user's own profile (auth.uid() from the JWT), and a
 // tampered, unsigned or expired token reads nothing.
-import { createClient } from '@supabase/supabase-js';
-import ws from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../stack/keys.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient } from '../helpers/supabase.ts';
 import { startPrivateAuth, type PrivateAuth } from './private-auth.ts';
 import { signInNewPhone } from './sign-in.ts';
 import { startSmsHookServer, type SmsHookServer } from './sms-hook-server.ts';
@@ -14,11 +13,7 @@ describe.runIf(stackEnv().embedded)('Auth tokens at the database (through REST)'
   const env = stackEnv();
   let auth: PrivateAuth;
   let hook: SmsHookServer;
-  const rest = (token: string) => createClient(env.url, env.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: ws as never },
-    global: { headers: { Authorization: `Bearer ${token}` } },
-  });
+  const rest = (token: string) => testClient({ global: { headers: { Authorization: `Bearer ${token}` } } });
 
   beforeAll(async () => {
     hook = await startSmsHookServer();

@@ -2,13 +2,13 @@
 // with config.toml settings changed for one test file: as running GoTrue with
 // other environment. Its rate limits and hook are its own, so tests that
 // exhaust a limit or point the Send SMS hook at a test server disturb nobody.
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import ws from 'ws';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import { loadConfig, type Toml } from '../../stack/config.ts';
 import { createGateway } from '../../stack/gateway.ts';
 import { freePort } from '../../stack/postgres.ts';
 import { createAuthService } from '../../stack/services/auth/index.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient } from '../helpers/supabase.ts';
 
 export interface PrivateAuth {
   url: string;
@@ -29,14 +29,13 @@ export async function startPrivateAuth(patch: (auth: Toml) => void, log: (line: 
   const auth = createAuthService({ config, log });
   const gateway = createGateway(config, [auth], async () => ({ ok: true }), log);
   await new Promise<void>((resolve) => gateway.server.listen(config.apiPort, config.host, resolve));
-  // Node 20 has no WebSocket global; realtime-js needs `ws` even when unused.
-  const options = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false }, realtime: { transport: ws as never } };
+  const options = { url: config.apiUrl, auth: { detectSessionInUrl: false } };
   return {
     url: config.apiUrl,
     anonKey: config.keys.anonKey,
     serviceRoleKey: config.keys.serviceRoleKey,
-    client: () => createClient(config.apiUrl, config.keys.anonKey, options),
-    admin: () => createClient(config.apiUrl, config.keys.serviceRoleKey, options),
+    client: () => testClient({ ...options, key: config.keys.anonKey }),
+    admin: () => testClient({ ...options, key: config.keys.serviceRoleKey }),
     async close() {
       await gateway.close();
       await auth.close();

@@ -1,12 +1,11 @@
 // Sessions through supabase-js: refresh with rotation and reuse detection,
 // getUser/updateUser, signOut scopes, and what a forged or stale JWT gets.
-import { createClient } from '@supabase/supabase-js';
 import { SignJWT, decodeJwt } from 'jose';
-import ws from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../stack/keys.ts';
 import { serviceSql, testPhone } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient } from '../helpers/supabase.ts';
 import { startPrivateAuth, type PrivateAuth } from './private-auth.ts';
 import { signInNewPhone } from './sign-in.ts';
 import { startSmsHookServer, type SmsHookServer } from './sms-hook-server.ts';
@@ -16,7 +15,7 @@ describe.runIf(stackEnv().embedded)('sessions', () => {
   let auth: PrivateAuth;
   let hook: SmsHookServer;
   /** supabase-js against the test run's stack, whose /auth/v1 shares the database and secret. */
-  const mainClient = () => createClient(env.url, env.anonKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: ws as never } });
+  const mainClient = () => testClient();
 
   beforeAll(async () => {
     hook = await startSmsHookServer();

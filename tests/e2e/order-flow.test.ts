@@ -2,10 +2,10 @@
 // the stack (Auth phone OTP, REST reads and RPCs, private Realtime channels).
 // Seeded users sign in with their test OTP (supabase/config.toml); no other
 // test signs these numbers in.
-import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
+import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, describe, expect, it } from 'vitest';
-import ws from 'ws';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient } from '../helpers/supabase.ts';
 
 const MAMA_CASS = '00000000-0000-4000-b000-000000000011';
 const JOLLOF = '00000000-0000-4000-c000-000000001101';
@@ -20,9 +20,7 @@ afterAll(async () => {
 });
 
 function app(): SupabaseClient {
-  const env = stackEnv();
-  // Node 20 has no global WebSocket: realtime-js takes the `ws` package.
-  const client = createClient(env.url, env.anonKey, { auth: { persistSession: false }, realtime: { transport: ws as never } });
+  const client = testClient();
   clients.push(client);
   return client;
 }

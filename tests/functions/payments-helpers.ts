@@ -1,21 +1,17 @@
 // What the payment tests share: a signed-in customer's supabase-js client (the
 // same door the mobile app uses), and webhooks signed as Paystack and Stripe sign them.
-import { createClient, FunctionsHttpError, type SupabaseClient } from '@supabase/supabase-js';
-import ws from 'ws';
-import { signJwt } from '../../stack/keys.ts';
+import { FunctionsHttpError, type SupabaseClient } from '@supabase/supabase-js';
 import { fakesEnv } from '../fakes/env.ts';
 import { paystackSignature } from '../fakes/paystack.ts';
 import { stripeSignature } from '../fakes/stripe.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { serviceSql } from '../helpers/db.ts';
+import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
 /** A client acting as the user, with an access token as Auth issues them. */
 export async function userClient(user: { id: string; phone: string }): Promise<SupabaseClient> {
-  const env = stackEnv();
-  const now = Math.floor(Date.now() / 1000);
-  const token = await signJwt({ sub: user.id, role: 'authenticated', aud: 'authenticated', phone: user.phone, iat: now, exp: now + 3600 }, new TextEncoder().encode(env.jwtSecret));
-  // Node 20 has no global WebSocket: supabase-js needs `ws` even when realtime is unused.
-  return createClient(env.url, env.anonKey, { accessToken: async () => token, realtime: { transport: ws as never } });
+  const token = await userAccessToken(user.id, { phone: user.phone });
+  return testClient({ accessToken: async () => token });
 }
 
 export interface Invoked {

@@ -1,10 +1,8 @@
 // supabase-js clients for Realtime tests, and small waiting helpers (bounded by
 // the test timeout, never by sleeps).
-import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
+import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import { afterAll } from 'vitest';
-import ws from 'ws';
-import { signJwt } from '../../stack/keys.ts';
-import { stackEnv } from '../helpers/env.ts';
+import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
 const open: SupabaseClient[] = [];
 afterAll(async () => {
@@ -13,12 +11,7 @@ afterAll(async () => {
 
 /** A client as an app builds it; `accessToken` makes Realtime act as that user. */
 export function realtimeClient(options: { accessToken?: string; url?: string; vsn?: string } = {}): SupabaseClient {
-  const env = stackEnv();
-  const client = createClient(options.url ?? env.url, env.anonKey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    // Node 20 has no global WebSocket: hand realtime-js the `ws` package.
-    realtime: { transport: ws as never, ...(options.vsn ? { vsn: options.vsn } : {}) },
-  });
+  const client = testClient({ url: options.url, realtime: options.vsn ? { vsn: options.vsn } : {} });
   if (options.accessToken) client.realtime.setAuth(options.accessToken);
   open.push(client);
   return client;
@@ -26,8 +19,7 @@ export function realtimeClient(options: { accessToken?: string; url?: string; vs
 
 /** An access token for a user, as Auth would issue it. */
 export function userToken(userId: string, expiresInSeconds = 3600): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return signJwt({ sub: userId, role: 'authenticated', aud: 'authenticated', iat: now, exp: now + expiresInSeconds }, new TextEncoder().encode(stackEnv().jwtSecret));
+  return userAccessToken(userId, {}, expiresInSeconds);
 }
 
 /** Subscribes and resolves with the final status (SUBSCRIBED, or the error). */

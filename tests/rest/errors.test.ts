@@ -1,12 +1,11 @@
 // Errors, authentication, RLS and hostile input: PostgREST's codes and statuses,
 // JWT failures as 401s, RLS for anon and users, injection attempts rejected with
 // 400 before reaching SQL, and the schema cache following NOTIFY pgrst.
-import { createClient } from '@supabase/supabase-js';
-import ws from 'ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../stack/keys.ts';
 import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient } from '../helpers/supabase.ts';
 import { anonClient, ensureFixture, rest, SCHEMA, serviceClient, userClient, userToken } from './fixture.ts';
 
 beforeAll(ensureFixture);
@@ -128,7 +127,7 @@ describe('request errors', () => {
   });
 
   it('a schema that is not exposed: 406 PGRST106', async () => {
-    const client = createClient(stackEnv().url, stackEnv().anonKey, { db: { schema: 'auth' }, realtime: { transport: ws as never }, auth: { persistSession: false } });
+    const client = testClient({ db: { schema: 'auth' } });
     const res = await client.from('users').select();
     expect(res.status).toBe(406);
     expect(res.error).toMatchObject({ code: 'PGRST106', message: 'Invalid schema: auth' });

@@ -2,11 +2,10 @@
 // /rest/v1 by the test setup, never `public`), created idempotently by whichever
 // test file comes first, then announced with NOTIFY pgrst, 'reload schema'.
 import { randomUUID } from 'node:crypto';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import ws from 'ws';
-import { signJwt } from '../../stack/keys.ts';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
 export const SCHEMA = 'rest_fixture';
 const VERSION = 'rest-fixture v7';
@@ -153,29 +152,21 @@ export function ensureFixture(): Promise<void> {
   return ready;
 }
 
-// Node 20 has no global WebSocket; supabase-js builds its realtime client eagerly.
-const clientOptions = { db: { schema: SCHEMA }, auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: ws as never } };
-
 export function anonClient(): SupabaseClient<any, any, any> {
-  const env = stackEnv();
-  return createClient(env.url, env.anonKey, clientOptions);
+  return testClient({ db: { schema: SCHEMA } });
 }
 
 export function serviceClient(): SupabaseClient<any, any, any> {
-  const env = stackEnv();
-  return createClient(env.url, env.serviceRoleKey, clientOptions);
+  return testClient({ key: stackEnv().serviceRoleKey, db: { schema: SCHEMA } });
 }
 
-export async function userToken(sub: string = randomUUID(), extra: Record<string, unknown> = {}): Promise<string> {
-  const env = stackEnv();
-  const now = Math.floor(Date.now() / 1000);
-  return signJwt({ role: 'authenticated', aud: 'authenticated', sub, iat: now, exp: now + 3600, ...extra }, new TextEncoder().encode(env.jwtSecret));
+export function userToken(sub: string = randomUUID(), extra: Record<string, unknown> = {}): Promise<string> {
+  return userAccessToken(sub, extra);
 }
 
 export async function userClient(sub: string = randomUUID()): Promise<{ client: SupabaseClient<any, any, any>; sub: string }> {
-  const env = stackEnv();
   const token = await userToken(sub);
-  return { client: createClient(env.url, env.anonKey, { ...clientOptions, global: { headers: { Authorization: `Bearer ${token}` } } }), sub };
+  return { client: testClient({ db: { schema: SCHEMA }, global: { headers: { Authorization: `Bearer ${token}` } } }), sub };
 }
 
 /** A raw request to /rest/v1 with the anon key, for what supabase-js cannot send. */

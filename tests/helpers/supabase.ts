@@ -1,0 +1,29 @@
+// supabase-js clients and user access tokens for tests: the doors the apps use.
+import { createClient, type SupabaseClient, type SupabaseClientOptions } from '@supabase/supabase-js';
+import ws from 'ws';
+import { signJwt } from '../../stack/keys.ts';
+import { stackEnv } from './env.ts';
+
+export interface TestClientOptions extends SupabaseClientOptions<string> {
+  /** Another API URL than the test run's stack (e.g. a private Auth instance). */
+  url?: string;
+  /** The API key; the anon key unless given. */
+  key?: string;
+}
+
+/** supabase-js as an app builds it, without stored sessions; Node 20 has no global WebSocket, so Realtime gets `ws`. */
+export function testClient(options: TestClientOptions = {}): SupabaseClient<any, any, any> {
+  const env = stackEnv();
+  const { url, key, auth, realtime, ...rest } = options;
+  return createClient(url ?? env.url, key ?? env.anonKey, {
+    ...rest,
+    auth: { persistSession: false, autoRefreshToken: false, ...auth },
+    realtime: { transport: ws as never, ...realtime },
+  });
+}
+
+/** An access token for a user with the claims Auth issues, signed with the project's secret. */
+export function userAccessToken(sub: string, claims: Record<string, unknown> = {}, expiresInSeconds = 3600): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt({ sub, role: 'authenticated', aud: 'authenticated', iat: now, exp: now + expiresInSeconds, ...claims }, new TextEncoder().encode(stackEnv().jwtSecret));
+}
