@@ -10,6 +10,11 @@
 -- granted one by one.
 grant usage on schema private to anon, authenticated, service_role;
 
+-- Helpers called once per statement or per row (policies, triggers, pricing)
+-- are plpgsql, not sql: Postgres 17 re-plans a non-inlined SQL function (and
+-- one with `set search_path` is never inlined) on every call, while plpgsql
+-- keeps its plans per session.
+
 -- The one error helper: a stable machine code as the message (clients branch on
 -- it) and a human sentence as the detail. P0001 maps to HTTP 400 in PostgREST,
 -- P0002 to 404, 42501 to 401/403.
@@ -49,17 +54,20 @@ comment on column public.profiles.status is 'active or suspended; suspended user
 create index profiles_role_idx on public.profiles (role);
 
 -- True when the caller is an active admin. Definer: reads profiles without
--- recursing through the profiles policies that call it.
+-- recursing through the profiles policies that call it. plpgsql: see the note
+-- on helpers above.
 create function private.is_admin() returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select 1 from public.profiles p
-    where p.id = (select auth.uid()) and p.role = 'admin' and p.status = 'active'
-  )
+    where p.id = auth.uid() and p.role = 'admin' and p.status = 'active'
+  );
+end
 $$;
 revoke execute on function private.is_admin() from public;
 grant execute on function private.is_admin() to anon, authenticated, service_role;
@@ -159,8 +167,11 @@ create trigger addresses_touch_updated_at
 
 create table public.wallets (
   id uuid primary key default gen_random_uuid(),
-  -- restrict: money history must never vanish with a user; suspend users instead.
-  user_id uuid not null unique references public.profiles (id) on delete restrict,
+  -- cascade: a user with no money history can be deleted (Auth's admin delete,
+  -- GDPR requests) and their empty wallet goes with them. A wallet with ledger
+  -- rows blocks the deletion (wallet_transactions restricts), so money never
+  -- vanishes; such users are suspended instead.
+  user_id uuid not null unique references public.profiles (id) on delete cascade,
   currency char(3) not null default 'NGN',
   balance bigint not null default 0 check (balance >= 0),
   created_at timestamptz not null default now(),
@@ -168,7 +179,7 @@ create table public.wallets (
 );
 comment on table public.wallets is 'One wallet per user (customers pay from it, vendor owners are paid into it). The balance changes only through private.post_wallet_entry, which writes a wallet_transactions row in the same transaction.';
 comment on column public.wallets.id is 'Wallet id.';
-comment on column public.wallets.user_id is 'Owner of the wallet.';
+comment on column public.wallets.user_id is 'Owner of the wallet. Deleting the user deletes an unused wallet; a wallet with ledger rows blocks the deletion.';
 comment on column public.wallets.currency is 'ISO 4217 currency; NGN.';
 comment on column public.wallets.balance is 'Current balance in minor units (kobo); never negative.';
 comment on column public.wallets.created_at is 'When the wallet was opened.';

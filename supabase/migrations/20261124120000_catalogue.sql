@@ -80,7 +80,9 @@ create policy "Admins delete vendors" on public.vendors
   for delete to authenticated using ((select private.is_admin()));
 
 -- Columns that only the platform sets. Invoker: inside the platform's definer
--- functions current_user is their owner and the change is allowed.
+-- functions current_user is their owner and the change is allowed. The menu
+-- currency is the platform's too: wallets are NGN, so a vendor must not price
+-- its menu (and so its orders) in another currency by itself.
 create function private.vendors_guard() returns trigger
 language plpgsql
 set search_path = ''
@@ -94,6 +96,7 @@ begin
       new.commission_rate := 0.15;
       new.rating := null;
       new.rating_count := 0;
+      new.currency := 'NGN';
     end if;
     if new.slug is null then
       new.slug := trim(both '-' from regexp_replace(lower(new.name), '[^a-z0-9]+', '-', 'g')) || '-' || substr(replace(new.id::text, '-', ''), 1, 6);
@@ -102,8 +105,9 @@ begin
     new.status is distinct from old.status or new.commission_rate is distinct from old.commission_rate
     or new.owner_id is distinct from old.owner_id or new.slug is distinct from old.slug
     or new.rating is distinct from old.rating or new.rating_count is distinct from old.rating_count
+    or new.currency is distinct from old.currency
   ) then
-    perform private.fail('protected_column', 'Only the platform may change status, commission, owner, slug or rating.', '42501');
+    perform private.fail('protected_column', 'Only the platform may change status, commission, owner, slug, rating or currency.', '42501');
   end if;
   new.search_text := lower(new.name || ' ' || array_to_string(new.cuisines, ' '));
   new.updated_at := now();
@@ -135,14 +139,17 @@ create trigger vendors_promote_owner
   for each row execute function private.vendors_promote_owner();
 
 -- The vendors the caller owns, for policies on catalogue tables. Definer so the
--- policies do not re-enter the vendors policies for every row.
+-- policies do not re-enter the vendors policies for every row. plpgsql, like
+-- every per-row helper (see private.is_admin).
 create function private.owned_vendor_ids() returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select v.id from public.vendors v where v.owner_id = (select auth.uid())
+begin
+  return query select v.id from public.vendors v where v.owner_id = auth.uid();
+end
 $$;
 revoke execute on function private.owned_vendor_ids() from public;
 grant execute on function private.owned_vendor_ids() to authenticated, service_role;
@@ -171,23 +178,27 @@ comment on column public.vendor_hours.created_at is 'When the row was added.';
 
 create index vendor_hours_vendor_id_weekday_idx on public.vendor_hours (vendor_id, weekday);
 
--- Whether a vendor takes orders right now. Also a computed column for the REST
--- API (`select=*,is_open_now`).
+-- Whether a vendor takes orders right now, from the Lagos local time computed
+-- once. Also a computed column for the REST API (`select=*,is_open_now`).
 create function public.is_open_now(v public.vendors) returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select v.status = 'active' and v.is_open and (
+declare
+  lagos timestamp := now() at time zone 'Africa/Lagos';
+begin
+  return v.status = 'active' and v.is_open and (
     not exists (select 1 from public.vendor_hours h where h.vendor_id = v.id)
     or exists (
       select 1 from public.vendor_hours h
       where h.vendor_id = v.id
-        and h.weekday = extract(dow from (now() at time zone 'Africa/Lagos'))::smallint
-        and (now() at time zone 'Africa/Lagos')::time >= h.opens_at
-        and (now() at time zone 'Africa/Lagos')::time < h.closes_at
+        and h.weekday = extract(dow from lagos)::smallint
+        and lagos::time >= h.opens_at
+        and lagos::time < h.closes_at
     )
-  )
+  );
+end
 $$;
 comment on function public.is_open_now(public.vendors) is 'True when the vendor is active, its switch is on and (if it has hours) now is inside today''s hours in Africa/Lagos.';
 
@@ -383,15 +394,17 @@ create policy "Owners and admins delete modifiers" on public.modifiers
 -- Great-circle distance in km (haversine on a 6371 km sphere).
 create function private.distance_km(lat1 double precision, lng1 double precision, lat2 double precision, lng2 double precision)
 returns double precision
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-  select 2 * 6371 * asin(sqrt(
+begin
+  return 2 * 6371 * asin(sqrt(
     power(sin(radians(lat2 - lat1) / 2), 2)
     + cos(radians(lat1)) * cos(radians(lat2)) * power(sin(radians(lng2 - lng1) / 2), 2)
-  ))
+  ));
+end
 $$;
 revoke execute on function private.distance_km(double precision, double precision, double precision, double precision) from public;
 grant execute on function private.distance_km(double precision, double precision, double precision, double precision) to anon, authenticated, service_role;

@@ -182,6 +182,7 @@ create policy "Admins read the platform ledger" on public.platform_ledger
 -- not depend on payment. Returns {vendor_id, currency, fulfillment, subtotal,
 -- delivery_fee, total, commission_rate, commission, address_id,
 -- delivery_address, items: [...]}. Raises a coded error on the first problem.
+-- All lines are priced in one query, whatever their number.
 create function private.price_order(p_customer_id uuid, p_vendor_id uuid, p_items jsonb, p_fulfillment text, p_address_id uuid)
 returns jsonb
 language plpgsql
@@ -193,17 +194,8 @@ declare
   uuid_re constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
   v public.vendors;
   a public.addresses;
-  mi public.menu_items;
-  line jsonb;
-  pos integer;
-  qty integer;
-  mods uuid[];
-  mod_json jsonb;
-  mod_total bigint;
-  mod_count integer;
-  bad record;
-  lines jsonb := '[]';
-  subtotal bigint := 0;
+  shape record;
+  priced record;
   fee bigint := 0;
   distance double precision;
 begin
@@ -213,22 +205,22 @@ begin
   if p_items is null or jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) not between 1 and 50 then
     perform private.fail('invalid_items', 'Send 1 to 50 items as [{"menu_item_id", "quantity", "modifier_ids"}].');
   end if;
-  if exists (
-    select 1 from jsonb_array_elements(p_items) e
-    where jsonb_typeof(e) <> 'object'
-       or jsonb_typeof(e -> 'menu_item_id') is distinct from 'string' or (e ->> 'menu_item_id') !~ uuid_re
-       or coalesce(jsonb_typeof(e -> 'modifier_ids'), 'null') not in ('array', 'null')
-       or (jsonb_typeof(e -> 'modifier_ids') = 'array' and exists (
-             select 1 from jsonb_array_elements(e -> 'modifier_ids') m
-             where jsonb_typeof(m) <> 'string' or (m #>> '{}') !~ uuid_re))
-  ) then
+  select bool_or(not ok_shape) as bad_shape, bool_or(ok_shape and not ok_qty) as bad_qty into shape
+  from (
+    select jsonb_typeof(e) = 'object'
+           and coalesce(jsonb_typeof(e -> 'menu_item_id') = 'string' and (e ->> 'menu_item_id') ~ uuid_re, false)
+           and coalesce(jsonb_typeof(e -> 'modifier_ids'), 'null') in ('array', 'null')
+           and (jsonb_typeof(e -> 'modifier_ids') is distinct from 'array' or not exists (
+                  select 1 from jsonb_array_elements(e -> 'modifier_ids') m
+                  where jsonb_typeof(m) <> 'string' or (m #>> '{}') !~ uuid_re)) as ok_shape,
+           coalesce(jsonb_typeof(e -> 'quantity') = 'number' and (e ->> 'quantity') ~ '^[0-9]{1,3}$'
+                    and (e ->> 'quantity')::integer between 1 and 50, false) as ok_qty
+    from jsonb_array_elements(p_items) e
+  ) s;
+  if shape.bad_shape then
     perform private.fail('invalid_items', 'Each item needs a menu_item_id (uuid) and modifier_ids as a list of uuids.');
   end if;
-  if exists (
-    select 1 from jsonb_array_elements(p_items) e
-    where jsonb_typeof(e -> 'quantity') is distinct from 'number' or (e ->> 'quantity') !~ '^[0-9]{1,3}$'
-       or (e ->> 'quantity')::integer not between 1 and 50
-  ) then
+  if shape.bad_qty then
     perform private.fail('invalid_quantity', 'Each quantity must be a whole number from 1 to 50.');
   end if;
 
@@ -243,49 +235,63 @@ begin
     perform private.fail('vendor_closed', format('%s is closed right now.', v.name));
   end if;
 
-  for line, pos in select e, o from jsonb_array_elements(p_items) with ordinality as t(e, o) loop
-    qty := (line ->> 'quantity')::integer;
-    mods := coalesce(array(select jsonb_array_elements_text(coalesce(line -> 'modifier_ids', '[]'))::uuid), '{}');
-    select * into mi from public.menu_items where id = (line ->> 'menu_item_id')::uuid;
-    if not found then
-      perform private.fail('item_not_found', 'An item in the order does not exist.', 'P0002');
-    end if;
-    if mi.vendor_id <> v.id then
-      perform private.fail('mixed_vendors', 'All items in an order must come from the same vendor.');
-    end if;
-    if not mi.is_available then
-      perform private.fail('item_unavailable', format('%s is not available right now.', mi.name));
-    end if;
-    if cardinality(mods) <> (select count(distinct m) from unnest(mods) m) then
-      perform private.fail('invalid_modifier', format('An option was chosen twice for %s.', mi.name));
-    end if;
-    select coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'name', m.name, 'group', g.name, 'price_delta', m.price_delta)
-                              order by g.sort_order, m.sort_order, m.name), '[]'),
-           coalesce(sum(m.price_delta), 0), count(*)
-      into mod_json, mod_total, mod_count
-      from public.modifiers m join public.modifier_groups g on g.id = m.group_id
-      where m.id = any (mods) and g.menu_item_id = mi.id and m.is_available;
-    if mod_count <> cardinality(mods) then
-      perform private.fail('invalid_modifier', format('An option chosen for %s does not exist or is not available.', mi.name));
-    end if;
-    select g.name, g.min_select, g.max_select into bad
-      from public.modifier_groups g
-      left join public.modifiers m on m.group_id = g.id and m.id = any (mods)
-      where g.menu_item_id = mi.id
-      group by g.id, g.name, g.min_select, g.max_select
-      having count(m.id) not between g.min_select and g.max_select
-      limit 1;
-    if found then
-      perform private.fail('invalid_modifier_selection',
-        format('Choose %s to %s option(s) for "%s" on %s.', bad.min_select, bad.max_select, bad.name, mi.name));
-    end if;
-    subtotal := subtotal + (mi.price + mod_total) * qty;
-    lines := lines || jsonb_build_object(
-      'menu_item_id', mi.id, 'name', mi.name, 'unit_price', mi.price, 'modifiers', mod_json,
-      'modifiers_total', mod_total, 'quantity', qty, 'line_total', (mi.price + mod_total) * qty, 'position', pos);
-  end loop;
+  -- Every line priced in one query; the first problem (in line order) wins.
+  with req as (
+    select t.pos::integer as pos, (t.e ->> 'menu_item_id')::uuid as item_id, (t.e ->> 'quantity')::integer as qty,
+           case when jsonb_typeof(t.e -> 'modifier_ids') = 'array'
+                then array(select x::uuid from jsonb_array_elements_text(t.e -> 'modifier_ids') x) else '{}'::uuid[] end as mods
+    from jsonb_array_elements(p_items) with ordinality as t (e, pos)
+  ),
+  lines as (
+    select l.pos, l.qty, mi.id, mi.name, mi.price, m.mod_json, m.mod_total,
+           case
+             when mi.id is null then 'item_not_found'
+             when mi.vendor_id <> v.id then 'mixed_vendors'
+             when not mi.is_available then 'item_unavailable'
+             when cardinality(l.mods) <> (select count(distinct x) from unnest(l.mods) x) then 'invalid_modifier'
+             when m.mod_count <> cardinality(l.mods) then 'invalid_modifier'
+             when g.name is not null then 'invalid_modifier_selection'
+           end as err,
+           case
+             when mi.id is null then 'An item in the order does not exist.'
+             when mi.vendor_id <> v.id then 'All items in an order must come from the same vendor.'
+             when not mi.is_available then format('%s is not available right now.', mi.name)
+             when cardinality(l.mods) <> (select count(distinct x) from unnest(l.mods) x) then format('An option was chosen twice for %s.', mi.name)
+             when m.mod_count <> cardinality(l.mods) then format('An option chosen for %s does not exist or is not available.', mi.name)
+             when g.name is not null then format('Choose %s to %s option(s) for "%s" on %s.', g.min_select, g.max_select, g.name, mi.name)
+           end as detail
+    from req l
+    left join public.menu_items mi on mi.id = l.item_id
+    left join lateral (
+      select coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'name', m.name, 'group', mg.name, 'price_delta', m.price_delta)
+                                order by mg.sort_order, m.sort_order, m.name), '[]') as mod_json,
+             coalesce(sum(m.price_delta), 0)::bigint as mod_total, count(*) as mod_count
+      from public.modifiers m join public.modifier_groups mg on mg.id = m.group_id
+      where m.id = any (l.mods) and mg.menu_item_id = mi.id and m.is_available
+    ) m on true
+    left join lateral (
+      select mg.name, mg.min_select, mg.max_select
+      from public.modifier_groups mg
+      left join public.modifiers m on m.group_id = mg.id and m.id = any (l.mods)
+      where mg.menu_item_id = mi.id
+      group by mg.id, mg.name, mg.min_select, mg.max_select
+      having count(m.id) not between mg.min_select and mg.max_select
+      limit 1
+    ) g on true
+  )
+  select (array_agg(err order by pos) filter (where err is not null))[1] as err,
+         (array_agg(detail order by pos) filter (where err is not null))[1] as detail,
+         sum((price + mod_total) * qty)::bigint as subtotal,
+         jsonb_agg(jsonb_build_object(
+           'menu_item_id', id, 'name', name, 'unit_price', price, 'modifiers', mod_json, 'modifiers_total', mod_total,
+           'quantity', qty, 'line_total', (price + mod_total) * qty, 'position', pos) order by pos) as items
+  into priced
+  from lines;
+  if priced.err is not null then
+    perform private.fail(priced.err, priced.detail, case when priced.err = 'item_not_found' then 'P0002' else 'P0001' end);
+  end if;
 
-  if subtotal < v.min_order_amount then
+  if priced.subtotal < v.min_order_amount then
     perform private.fail('below_min_order', format('%s needs a subtotal of at least %s kobo.', v.name, v.min_order_amount));
   end if;
 
@@ -307,13 +313,13 @@ begin
 
   return jsonb_build_object(
     'vendor_id', v.id, 'currency', v.currency, 'fulfillment', p_fulfillment,
-    'subtotal', subtotal, 'delivery_fee', fee, 'total', subtotal + fee,
-    'commission_rate', v.commission_rate, 'commission', round(subtotal * v.commission_rate)::bigint,
+    'subtotal', priced.subtotal, 'delivery_fee', fee, 'total', priced.subtotal + fee,
+    'commission_rate', v.commission_rate, 'commission', round(priced.subtotal * v.commission_rate)::bigint,
     'address_id', case when p_fulfillment = 'delivery' then a.id end,
     'delivery_address', case when p_fulfillment = 'delivery' then jsonb_build_object(
       'label', a.label, 'line1', a.line1, 'city', a.city, 'state', a.state, 'country', a.country,
       'lat', a.lat, 'lng', a.lng, 'instructions', a.instructions) end,
-    'items', lines);
+    'items', priced.items);
 end
 $$;
 revoke execute on function private.price_order(uuid, uuid, jsonb, text, uuid) from public, anon, authenticated, service_role;
@@ -448,18 +454,20 @@ grant execute on function public.place_order(uuid, jsonb, text, uuid, text, text
 
 -- The lifecycle graph, independent of who asks.
 create function private.order_transition_valid(p_from text, p_to text, p_fulfillment text) returns boolean
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case p_from
+begin
+  return case p_from
     when 'awaiting_payment' then p_to in ('new', 'cancelled')
     when 'new' then p_to in ('preparing', 'cancelled')
     when 'preparing' then p_to in ('ready', 'cancelled')
     when 'ready' then (p_to = 'out_for_delivery' and p_fulfillment = 'delivery') or (p_to = 'completed' and p_fulfillment = 'pickup')
     when 'out_for_delivery' then p_to = 'completed'
     else false
-  end
+  end;
+end
 $$;
 revoke execute on function private.order_transition_valid(text, text, text) from public, anon, authenticated, service_role;
 
@@ -579,11 +587,13 @@ grant execute on function public.update_order_status(uuid, text, text) to authen
 
 create function public.cancel_order(p_order_id uuid, p_reason text default null)
 returns public.orders
-language sql
+language plpgsql
 security definer
 set search_path = ''
 as $$
-  select * from public.update_order_status(p_order_id, 'cancelled', p_reason)
+begin
+  return public.update_order_status(p_order_id, 'cancelled', p_reason);
+end
 $$;
 comment on function public.cancel_order(uuid, text) is 'Cancels an order: update_order_status(p_order_id, ''cancelled'', p_reason) with the same rules and errors.';
 revoke execute on function public.cancel_order(uuid, text) from public, anon;
@@ -591,6 +601,9 @@ grant execute on function public.cancel_order(uuid, text) to authenticated, serv
 
 -- For a scheduler (pg_cron, or an edge function on a timer): cancels card
 -- orders still unpaid 30 minutes after they were placed. Returns how many.
+-- Expiry waits for an order another transaction holds, so when it returns every
+-- overdue order is cancelled; a concurrent run finds the order already
+-- cancelled and leaves it.
 create function public.expire_unpaid_orders() returns integer
 language plpgsql
 security definer
@@ -604,7 +617,7 @@ begin
     select * from public.orders
     where status = 'awaiting_payment' and created_at < now() - interval '30 minutes'
     order by created_at
-    for update skip locked
+    for update
   loop
     perform private.apply_order_transition(o, 'cancelled', 'payment_timeout', null, 'system');
     n := n + 1;

@@ -142,11 +142,12 @@ create trigger notifications_publish
   for each row execute function private.notifications_publish();
 
 create function private.order_status_text(p_status text, p_fulfillment text) returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case p_status
+begin
+  return case p_status
     when 'awaiting_payment' then 'is waiting for payment'
     when 'new' then 'has been sent to the restaurant'
     when 'preparing' then 'is being prepared'
@@ -154,12 +155,16 @@ as $$
     when 'out_for_delivery' then 'is on its way'
     when 'completed' then case when p_fulfillment = 'pickup' then 'has been picked up' else 'has been delivered' end
     when 'cancelled' then 'was cancelled'
-  end
+  end;
+end
 $$;
 revoke execute on function private.order_status_text(text, text) from public, anon, authenticated, service_role;
 
 -- Order created or status changed: broadcast to order:<id> and
--- vendor:<id>:orders, and notify the customer and the vendor owner.
+-- vendor:<id>:orders, and notify the customer and the vendor owner. Every order
+-- event notifies the customer, including the placement itself: the contract
+-- says order events notify customer and vendor, and clients show it as the
+-- order's receipt.
 create function private.orders_publish() returns trigger
 language plpgsql
 security definer
@@ -169,7 +174,6 @@ declare
   owner uuid;
   vendor_name text;
   payload jsonb;
-  event text;
 begin
   if tg_op = 'UPDATE' and new.status is not distinct from old.status then
     return null;
@@ -187,6 +191,7 @@ begin
     perform realtime.send(payload, 'status_changed', 'vendor:' || new.vendor_id || ':orders', true);
   end if;
 
+  -- The customer's confirmation on placement (the app's receipt), then every change.
   insert into public.notifications (user_id, type, title, body, data, order_id)
   values (new.customer_id, 'order_update', format('Order %s', new.number),
           format('Your order from %s %s.', vendor_name, private.order_status_text(new.status, new.fulfillment)),
