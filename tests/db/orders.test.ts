@@ -68,6 +68,13 @@ describe('pricing', () => {
     expect(Number(again.subtotal)).toBe(999900);
   });
 
+  it('reads ids in any spelling Postgres accepts as a uuid', async () => {
+    const bare = (id: string) => id.replaceAll('-', '').toUpperCase();
+    const items = [{ menu_item_id: bare(vendor.jollof), quantity: 1, modifier_ids: [`{${vendor.chicken}}`] }];
+    const order = await placeOrder(customer.id, { vendorId: vendor.id, items, fulfillment: 'pickup' });
+    expect(Number(order.subtotal)).toBe(330000);
+  });
+
   it('ignores prices sent by the client', async () => {
     const items = [{ menu_item_id: vendor.suya, quantity: 1, price: 1, unit_price: 1, line_total: 1 }];
     const order = await placeOrder(customer.id, { vendorId: vendor.id, items, fulfillment: 'pickup' });
@@ -97,6 +104,9 @@ describe('refusals: a clear code and nothing written', () => {
     ['no items', async () => ({ vendorId: vendor.id, items: [] }), 'P0001', 'invalid_items'],
     ['items that are not a list', async () => ({ vendorId: vendor.id, items: { menu_item_id: vendor.suya } }), 'P0001', 'invalid_items'],
     ['a malformed item id', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: 'jollof', quantity: 1 }] }), 'P0001', 'invalid_items'],
+    ['a malformed modifier id', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.jollof, quantity: 1, modifier_ids: [vendor.chicken, 'extra-pepper'] }] }), 'P0001', 'invalid_items'],
+    ['a quantity sent as text', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: '2' }] }), 'P0001', 'invalid_quantity'],
+    ['a quantity beyond any integer', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 1e20 }] }), 'P0001', 'invalid_quantity'],
     ['a required modifier group left out', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.jollof, quantity: 1 }] }), 'P0001', 'invalid_modifier_selection'],
     ['two options in a pick-one group', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.jollof, quantity: 1, modifier_ids: [vendor.chicken, vendor.beef] }] }), 'P0001', 'invalid_modifier_selection'],
     ['more extras than allowed', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.jollof, quantity: 1, modifier_ids: [vendor.chicken, vendor.plantain, vendor.coleslaw, vendor.moimoi] }] }), 'P0001', 'invalid_modifier_selection'],
