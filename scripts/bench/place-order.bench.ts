@@ -4,7 +4,9 @@
 // (load vendor, items and modifiers, price in the client, then lock the wallet,
 // insert the order, each line, the history row, debit and write the ledger row
 // in separate round trips), run as the database owner inside one transaction.
-// Both produce the same rows and fire the same triggers.
+// Both produce the same rows and fire the same triggers. A third run, the floor,
+// writes those rows with nothing left to decide: its ratio bounds what any
+// place_order could reach against this baseline on this machine.
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { printComparison, runConcurrent, type BenchContext, type RunResult } from './harness.ts';
@@ -68,6 +70,12 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       { menu_item_id: m.suya, quantity: 1, modifier_ids: [] as string[] },
     ];
     const baskets = f.vendors.map((m) => JSON.stringify(basket(m)));
+    // The order lines place_order writes for that basket, as the floor writes them.
+    const lineRows = (m: Menu) => [
+      { menu_item_id: m.jollof, name: 'Jollof rice', unit_price: 250000, quantity: 2, position: 1, modifiers_total: 110000, line_total: 720000,
+        modifiers: [{ id: m.chicken, name: 'Chicken', group: 'Protein', price_delta: 80000 }, { id: m.plantain, name: 'Plantain', group: 'Extras', price_delta: 30000 }] },
+      { menu_item_id: m.suya, name: 'Suya', unit_price: 150000, quantity: 1, position: 2, modifiers_total: 0, line_total: 150000, modifiers: [] },
+    ];
     const expectedTotal = (250000 + 80000 + 30000) * 2 + 150000 + 50000;
 
     // Each client orders as its own user from one of several vendors, as real
@@ -118,20 +126,53 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       if (Number(o.total) !== expectedTotal) throw new Error(`client priced ${o.total}, expected ${expectedTotal}`);
     });
 
-    // Warm both paths (plans, caches) outside the measurement.
+    // The floor: the same rows (so the same triggers) written by one statement
+    // with the prices already known, framed as the RPC is (as the table owner,
+    // since authenticated may not write these tables). No pricing and no checks,
+    // so no implementation that writes these rows can be cheaper.
+    const writesOnly = (client: number) => sql.begin(async (tx) => {
+      const user = f.users[client % USERS];
+      const m = f.vendors[client % VENDORS];
+      await tx`select set_config('role', 'postgres', true), set_config('request.jwt.claims', ${JSON.stringify({ role: 'authenticated', sub: user.id })}, true)`;
+      const [o] = await tx`
+        with o as (
+          insert into public.orders (customer_id, vendor_id, status, fulfillment, address_id, delivery_address, currency, subtotal, delivery_fee, total,
+                                     commission_rate, commission, payment_method, payment_status, paid_at)
+          values (${user.id}, ${m.vendorId}, 'new', 'delivery', ${user.addressId}, ${tx.json({ label: 'Home', line1: '3 Ozumba Mbadiwe Ave', city: 'Lagos', lat: 6.433, lng: 3.425 })},
+                  'NGN', ${expectedTotal - 50000}, 50000, ${expectedTotal}, 0.15, ${Math.round((expectedTotal - 50000) * 0.15)}, 'wallet', 'paid', now())
+          returning id, number, total
+        ), items as (
+          insert into public.order_items (order_id, menu_item_id, name, unit_price, modifiers, modifiers_total, quantity, line_total, position)
+          select o.id, i.menu_item_id, i.name, i.unit_price, i.modifiers, i.modifiers_total, i.quantity, i.line_total, i.position
+          from o, jsonb_to_recordset(${tx.json(lineRows(m))}) as i (menu_item_id uuid, name text, unit_price bigint, modifiers jsonb,
+                                                                   modifiers_total bigint, quantity integer, line_total bigint, position integer)
+        ), history as (
+          insert into public.order_events (order_id, to_status, actor_id, actor_role) select o.id, 'new', ${user.id}, 'customer' from o
+        ), w as (
+          update public.wallets set balance = balance - (select total from o) where user_id = ${user.id} returning id, balance
+        )
+        insert into public.wallet_transactions (wallet_id, type, amount, balance_after, reference, idempotency_key, order_id)
+        select w.id, 'order_payment', -o.total, w.balance, o.number, 'order:' || o.id || ':payment', o.id from w, o
+        returning amount`;
+      if (-Number(o.amount) !== expectedTotal) throw new Error(`floor wrote ${o.amount}, expected ${-expectedTotal}`);
+    });
+
+    // Warm every path (plans, caches) outside the measurement.
     for (let i = 0; i < 20; i++) {
       await rpc(i);
       await clientSide(i);
+      await writesOnly(i);
     }
 
-    const results: Record<number, { base: RunResult; ours: RunResult }> = {};
+    const results: Record<number, { base: RunResult; ours: RunResult; floor: RunResult }> = {};
     for (const clients of [1, 16] as const) {
       const base = await runConcurrent('client-side pricing, many round trips', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => clientSide(c));
       const ours = await runConcurrent('place_order RPC as authenticated', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => rpc(c));
-      results[clients] = { base, ours };
+      const floor = await runConcurrent('floor: same rows, prices known, 1 statement', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => writesOnly(c));
+      results[clients] = { base, ours, floor };
     }
-    printComparison('place_order by wallet, 1 client', results[1].base, [results[1].ours], log);
-    printComparison('place_order by wallet, 16 clients', results[16].base, [results[16].ours], log);
+    printComparison('place_order by wallet, 1 client', results[1].base, [results[1].ours, results[1].floor], log);
+    printComparison('place_order by wallet, 16 clients', results[16].base, [results[16].ours, results[16].floor], log);
     const [books] = await sql`select balanced from admin.money_conservation`;
     log(`  money conservation after the runs: ${books.balanced ? 'balanced' : 'NOT BALANCED'}`);
   } finally {
