@@ -70,12 +70,6 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       { menu_item_id: m.suya, quantity: 1, modifier_ids: [] as string[] },
     ];
     const baskets = f.vendors.map((m) => JSON.stringify(basket(m)));
-    // The order lines place_order writes for that basket, as the floor writes them.
-    const lineRows = (m: Menu) => [
-      { menu_item_id: m.jollof, name: 'Jollof rice', unit_price: 250000, quantity: 2, position: 1, modifiers_total: 110000, line_total: 720000,
-        modifiers: [{ id: m.chicken, name: 'Chicken', group: 'Protein', price_delta: 80000 }, { id: m.plantain, name: 'Plantain', group: 'Extras', price_delta: 30000 }] },
-      { menu_item_id: m.suya, name: 'Suya', unit_price: 150000, quantity: 1, position: 2, modifiers_total: 0, line_total: 150000, modifiers: [] },
-    ];
     const expectedTotal = (250000 + 80000 + 30000) * 2 + 150000 + 50000;
 
     // Each client orders as its own user from one of several vendors, as real
@@ -130,21 +124,27 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
     // with the prices already known, framed as the RPC is (as the table owner,
     // since authenticated may not write these tables). No pricing and no checks,
     // so no implementation that writes these rows can be cheaper.
+    // What place_order's pricing decides for each user's basket, computed once,
+    // so the floor writes exactly the rows place_order writes.
+    const quotes = await Promise.all(f.users.map(async (u, i) => {
+      const [r] = await sql`select private.price_order(${u.id}::uuid, ${f.vendors[i % VENDORS].vendorId}::uuid, ${baskets[i % VENDORS]}::text::jsonb, 'delivery', ${u.addressId}::uuid) as q`;
+      return r.q;
+    }));
     const writesOnly = (client: number) => sql.begin(async (tx) => {
       const user = f.users[client % USERS];
-      const m = f.vendors[client % VENDORS];
+      const q = quotes[client % USERS];
       await tx`select set_config('role', 'postgres', true), set_config('request.jwt.claims', ${JSON.stringify({ role: 'authenticated', sub: user.id })}, true)`;
       const [o] = await tx`
         with o as (
           insert into public.orders (customer_id, vendor_id, status, fulfillment, address_id, delivery_address, currency, subtotal, delivery_fee, total,
                                      commission_rate, commission, payment_method, payment_status, paid_at)
-          values (${user.id}, ${m.vendorId}, 'new', 'delivery', ${user.addressId}, ${tx.json({ label: 'Home', line1: '3 Ozumba Mbadiwe Ave', city: 'Lagos', lat: 6.433, lng: 3.425 })},
-                  'NGN', ${expectedTotal - 50000}, 50000, ${expectedTotal}, 0.15, ${Math.round((expectedTotal - 50000) * 0.15)}, 'wallet', 'paid', now())
+          values (${user.id}, ${q.vendor_id}, 'new', 'delivery', ${q.address_id}, ${tx.json(q.delivery_address)},
+                  ${q.currency}, ${q.subtotal}, ${q.delivery_fee}, ${q.total}, ${q.commission_rate}, ${q.commission}, 'wallet', 'paid', now())
           returning id, number, total
         ), items as (
           insert into public.order_items (order_id, menu_item_id, name, unit_price, modifiers, modifiers_total, quantity, line_total, position)
           select o.id, i.menu_item_id, i.name, i.unit_price, i.modifiers, i.modifiers_total, i.quantity, i.line_total, i.position
-          from o, jsonb_to_recordset(${tx.json(lineRows(m))}) as i (menu_item_id uuid, name text, unit_price bigint, modifiers jsonb,
+          from o, jsonb_to_recordset(${tx.json(q.items)}) as i (menu_item_id uuid, name text, unit_price bigint, modifiers jsonb,
                                                                    modifiers_total bigint, quantity integer, line_total bigint, position integer)
         ), history as (
           insert into public.order_events (order_id, to_status, actor_id, actor_role) select o.id, 'new', ${user.id}, 'customer' from o
