@@ -508,10 +508,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         Insert: {
@@ -539,10 +541,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at?: string | null
+          refunded_amount?: number
           status: string
           subtotal: number
           total: number
           updated_at?: string
+          vendor_earning?: number | null
           vendor_id: string
         }
         Update: {
@@ -570,10 +574,12 @@ export type Database = {
           payment_method?: string
           payment_status?: string
           ready_at?: string | null
+          refunded_amount?: number
           status?: string
           subtotal?: number
           total?: number
           updated_at?: string
+          vendor_earning?: number | null
           vendor_id?: string
         }
         Relationships: [
@@ -784,6 +790,178 @@ export type Database = {
           updated_at?: string
         }
         Relationships: []
+      }
+      receivables: {
+        Row: {
+          amount: number
+          closed_at: string | null
+          closed_by: string | null
+          created_at: string
+          currency: string
+          id: string
+          reason: string
+          refund_id: string | null
+          settled_amount: number
+          status: string
+          user_id: string
+        }
+        Insert: {
+          amount: number
+          closed_at?: string | null
+          closed_by?: string | null
+          created_at?: string
+          currency?: string
+          id?: string
+          reason: string
+          refund_id?: string | null
+          settled_amount?: number
+          status?: string
+          user_id: string
+        }
+        Update: {
+          amount?: number
+          closed_at?: string | null
+          closed_by?: string | null
+          created_at?: string
+          currency?: string
+          id?: string
+          reason?: string
+          refund_id?: string | null
+          settled_amount?: number
+          status?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "receivables_closed_by_fkey"
+            columns: ["closed_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "receivables_refund_id_fkey"
+            columns: ["refund_id"]
+            isOneToOne: false
+            referencedRelation: "refunds"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "receivables_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      refunds: {
+        Row: {
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
+          created_at: string
+          currency: string
+          destination: string
+          failure_reason: string | null
+          id: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
+          user_id: string
+        }
+        Insert: {
+          actor_id?: string | null
+          amount: number
+          attempts?: number
+          borne_by: string
+          clawback_amount?: number
+          created_at?: string
+          currency: string
+          destination: string
+          failure_reason?: string | null
+          id?: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at?: string
+          order_id?: string | null
+          payment_id?: string | null
+          processed_at?: string | null
+          provider_refund_id?: string | null
+          reason: string
+          replaces_refund_id?: string | null
+          status?: string
+          user_id: string
+        }
+        Update: {
+          actor_id?: string | null
+          amount?: number
+          attempts?: number
+          borne_by?: string
+          clawback_amount?: number
+          created_at?: string
+          currency?: string
+          destination?: string
+          failure_reason?: string | null
+          id?: string
+          idempotency_key?: string
+          initiated_by_role?: string
+          next_attempt_at?: string
+          order_id?: string | null
+          payment_id?: string | null
+          processed_at?: string | null
+          provider_refund_id?: string | null
+          reason?: string
+          replaces_refund_id?: string | null
+          status?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "refunds_actor_id_fkey"
+            columns: ["actor_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_payment_id_fkey"
+            columns: ["payment_id"]
+            isOneToOne: false
+            referencedRelation: "payments"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_replaces_refund_id_fkey"
+            columns: ["replaces_refund_id"]
+            isOneToOne: false
+            referencedRelation: "refunds"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
       }
       vendor_hours: {
         Row: {
@@ -1104,6 +1282,28 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      admin_write_off_receivable: {
+        Args: { p_reason: string; p_receivable_id: string }
+        Returns: {
+          amount: number
+          closed_at: string | null
+          closed_by: string | null
+          created_at: string
+          currency: string
+          id: string
+          reason: string
+          refund_id: string | null
+          settled_amount: number
+          status: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "receivables"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       begin_payment: {
         Args: {
           p_order_id?: string
@@ -1137,7 +1337,7 @@ export type Database = {
         }
       }
       cancel_order: {
-        Args: { p_order_id: string; p_reason?: string }
+        Args: { p_order_id: string; p_reason?: string; p_refund_to?: string }
         Returns: {
           accepted_at: string | null
           address_id: string | null
@@ -1163,10 +1363,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1175,6 +1377,19 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      claim_card_refunds: {
+        Args: { p_limit?: number; p_refund_id?: string }
+        Returns: {
+          amount: number
+          attempts: number
+          currency: string
+          payment_reference: string
+          provider: string
+          provider_payment_id: string
+          reason: string
+          refund_id: string
+        }[]
       }
       confirm_payment: {
         Args: {
@@ -1259,10 +1474,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1281,6 +1498,43 @@ export type Database = {
         }
         Returns: Json
       }
+      record_card_refund_result: {
+        Args: {
+          p_failure_reason?: string
+          p_provider_refund_id: string
+          p_refund_id: string
+          p_status: string
+        }
+        Returns: {
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
+          created_at: string
+          currency: string
+          destination: string
+          failure_reason: string | null
+          id: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "refunds"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       record_payment_failure: {
         Args: {
           p_payload?: Json
@@ -1291,16 +1545,58 @@ export type Database = {
         }
         Returns: Json
       }
-      record_refund: {
+      record_provider_refund: {
         Args: {
           p_amount: number
           p_currency: string
           p_payload?: Json
           p_provider: string
           p_provider_event_id: string
+          p_provider_refund_id: string
+          p_reason?: string
           p_reference: string
+          p_refund_id?: string
+          p_status: string
         }
         Returns: Json
+      }
+      refund_order: {
+        Args: {
+          p_amount: number
+          p_borne_by?: string
+          p_destination?: string
+          p_order_id: string
+          p_reason: string
+        }
+        Returns: {
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
+          created_at: string
+          currency: string
+          destination: string
+          failure_reason: string | null
+          id: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "refunds"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       set_payment_provider_data: {
         Args: {
@@ -1360,10 +1656,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
