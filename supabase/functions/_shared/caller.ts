@@ -32,3 +32,19 @@ export function callerOf(req: Request): Caller {
     email: typeof claims.email === 'string' && claims.email ? claims.email : null,
   };
 }
+
+/**
+ * For functions only the platform calls (cron jobs and database triggers
+ * through pg_net, with the service_role key): the verified JWT must carry the
+ * service_role role.
+ */
+export function requireServiceRole(req: Request): void {
+  const token = /^bearer\s+(.+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
+  let role: unknown;
+  try {
+    role = token ? decodeJwt(token).role : undefined;
+  } catch {
+    role = undefined;
+  }
+  if (role !== 'service_role') throw new HttpError(403, 'forbidden', 'Only the platform (service_role) may call this function');
+}
