@@ -381,3 +381,80 @@ describe('receivables', () => {
     await expectBalanced();
   });
 });
+
+describe('vendor statements', () => {
+  const statement = (userId: string, vendorId: string, from: string, to: string) =>
+    asUser(userId, async (tx) => (await tx`select public.vendor_statement(${vendorId}::uuid, ${from}::date, ${to}::date) as s`)[0].s);
+  const lagosDay = (offsetDays = 0) => new Date(Date.now() + 3_600_000 + offsetDays * 86_400_000).toISOString().slice(0, 10);
+
+  it('reconciles with the ledger, per Lagos day, for the owner and admins only', async () => {
+    const v = await createVendor();
+    const c = await createCustomer();
+    await fundWallet(c.id, 2_000_000);
+    const order = (q: number) => placeOrder(c.id, { vendorId: v.id, items: [{ menu_item_id: v.suya, quantity: q }], fulfillment: 'pickup' });
+    const [a, b] = [await order(2), await order(1)];
+    for (const o of [a, b]) for (const s of ['preparing', 'ready', 'completed']) await setStatus(v.owner.id, o.id, s);
+    await refundOrder(v.owner.id, a.id, 50000, 'one stick short');
+    // Yesterday, 23:30 in Lagos: b's completion and earning belong to that day.
+    const lateYesterday = `${lagosDay(-1)}T22:30:00Z`;
+    await serviceSql()`update public.orders set completed_at = ${lateYesterday} where id = ${b.id}`;
+    await serviceSql()`update public.wallet_transactions set created_at = ${lateYesterday} where order_id = ${b.id} and type = 'order_earning'`;
+    await serviceSql()`update public.platform_ledger set created_at = ${lateYesterday} where order_id = ${b.id}`;
+
+    const s = await statement(v.owner.id, v.id, lagosDay(-1), lagosDay(0));
+    const balance = await walletBalance(v.owner.id);
+    expect(s).toMatchObject({ opening_balance: 0, closing_balance: balance, reconciles: true, time_zone: 'Africa/Lagos' });
+    const [yesterday, today] = s.days;
+    const earn = async (id: string) => Number((await serviceSql()`select coalesce(sum(amount), 0) as n from public.wallet_transactions where order_id = ${id} and type in ('order_earning', 'earning_reversal')`)[0].n);
+    const commission = async (id: string) => Number((await serviceSql()`select coalesce(sum(amount), 0) as n from public.platform_ledger where order_id = ${id}`)[0].n);
+    expect(yesterday).toMatchObject({ date: lagosDay(-1), orders: 1, gross: Number(b.total), earnings: await earn(b.id), commission: await commission(b.id), refunds_borne: 0 });
+    expect(today).toMatchObject({ date: lagosDay(0), orders: 1, gross: Number(a.total), earnings: await earn(a.id), commission: await commission(a.id), refunds_borne: 50000 });
+    expect(yesterday.net + today.net).toBe(balance);
+    // A period after today opens and closes at today's balance.
+    expect(await statement(v.owner.id, v.id, lagosDay(1), lagosDay(2))).toMatchObject({ opening_balance: balance, closing_balance: balance, reconciles: true });
+    expect((await statement(admin.id, v.id, lagosDay(0), lagosDay(0))).closing_balance).toBe(balance);
+    expect((await errorOf(statement(vendor.owner.id, v.id, lagosDay(0), lagosDay(0)))).message).toBe('vendor_not_found');
+    expect((await errorOf(statement(c.id, v.id, lagosDay(0), lagosDay(0)))).message).toBe('vendor_not_found');
+    expect((await errorOf(statement(v.owner.id, v.id, lagosDay(0), lagosDay(-1)))).message).toBe('invalid_period');
+    expect((await errorOf(statement(v.owner.id, v.id, '2025-01-01', '2026-12-01'))).message).toBe('invalid_period');
+  });
+});
+
+describe('a scripted day through every refund path', () => {
+  it('stays balanced after every step', async () => {
+    const steps: string[] = [];
+    const check = async (step: string) => {
+      const b = await books();
+      if (!b.balanced) steps.push(`${step}: money_in ${b.money_in} != money_held ${b.money_held} (${JSON.stringify(b)})`);
+    };
+    const ada = await createCustomer();
+    const topup = await topUpByCard(ada.id, 2_000_000);
+    await check('top-up');
+    const w1 = await placeOrder(ada.id, { vendorId: vendor.id, items: suya(3), fulfillment: 'pickup' });
+    await refundOrder(vendor.owner.id, w1.id, 30000, 'one short');
+    await check('vendor partial refund, wallet order');
+    for (const s of ['preparing', 'ready', 'completed']) await setStatus(vendor.owner.id, w1.id, s);
+    await check('completion after a vendor refund');
+    await refundOrder(admin.id, w1.id, 20000, 'goodwill', 'wallet', 'vendor');
+    await refundOrder(admin.id, w1.id, 10000, 'goodwill', 'wallet', 'platform');
+    await check('admin refunds after completion');
+    const card = await cardOrder('stripe');
+    await refundOrder(vendor.owner.id, card.order.id, 45000, 'drink missing');
+    await check('vendor partial card refund (pending)');
+    const [pending] = await serviceSql()`select id from public.refunds where order_id = ${card.order.id}`;
+    await asService((tx) => tx`select public.record_card_refund_result(${pending.id}::uuid, ${'re_day_' + pending.id}, 'processed')`);
+    await check('card refund processed');
+    await providerRefund(card.payment, 60000, `re_dash_${card.payment.id}`, 'processed', 'stripe');
+    await check('dashboard partial refund');
+    await cancel(card.c.id, card.order.id, 'wallet');
+    await check('cancel to wallet after partial refunds');
+    await providerRefund(card.payment, card.total - 105000, `re_dash2_${card.payment.id}`, 'processed', 'stripe');
+    await check('provider refunds the rest again: claw-back');
+    await providerRefund(topup, 2_000_000, `re_topup_${topup.id}`);
+    await check('top-up refunded after spending: receivable');
+    await topUpByCard(ada.id, 1_000_000);
+    await check('next top-up settles the receivable');
+    expect(steps).toEqual([]);
+    expect(await customerGotBack(card.c.id, card.payment, card.order.id)).toBe(card.total);
+  });
+});

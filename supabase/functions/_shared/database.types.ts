@@ -1671,6 +1671,10 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      vendor_statement: {
+        Args: { p_from: string; p_to: string; p_vendor_id: string }
+        Returns: Json
+      }
     }
     Enums: {
       [_ in never]: never
