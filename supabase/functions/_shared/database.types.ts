@@ -484,6 +484,7 @@ export type Database = {
       }
       orders: {
         Row: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -515,6 +516,7 @@ export type Database = {
           vendor_id: string
         }
         Insert: {
+          accept_reminder_sent_at?: string | null
           accepted_at?: string | null
           address_id?: string | null
           cancel_reason?: string | null
@@ -546,6 +548,7 @@ export type Database = {
           vendor_id: string
         }
         Update: {
+          accept_reminder_sent_at?: string | null
           accepted_at?: string | null
           address_id?: string | null
           cancel_reason?: string | null
@@ -822,6 +825,7 @@ export type Database = {
       }
       vendors: {
         Row: {
+          accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
           commission_rate: number
@@ -849,6 +853,7 @@ export type Database = {
           is_open_now: boolean | null
         }
         Insert: {
+          accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
           commission_rate?: number
@@ -875,6 +880,7 @@ export type Database = {
           updated_at?: string
         }
         Update: {
+          accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
           commission_rate?: number
@@ -1072,6 +1078,7 @@ export type Database = {
       admin_set_vendor_status: {
         Args: { p_reason?: string; p_status: string; p_vendor_id: string }
         Returns: {
+          accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
           commission_rate: number
@@ -1139,6 +1146,7 @@ export type Database = {
       cancel_order: {
         Args: { p_order_id: string; p_reason?: string }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1175,6 +1183,10 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      cancel_unaccepted_orders: {
+        Args: Record<PropertyKey, never>
+        Returns: Json
       }
       confirm_payment: {
         Args: {
@@ -1224,6 +1236,18 @@ export type Database = {
           slug: string
         }[]
       }
+      payments_to_reconcile: {
+        Args: { p_limit?: number }
+        Returns: {
+          abandoned: boolean
+          amount: number
+          currency: string
+          payment_id: string
+          provider: string
+          provider_payment_id: string
+          reference: string
+        }[]
+      }
       place_order: {
         Args: {
           p_address_id: string
@@ -1235,6 +1259,7 @@ export type Database = {
           p_vendor_id: string
         }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1336,6 +1361,7 @@ export type Database = {
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
