@@ -484,6 +484,7 @@ export type Database = {
       }
       orders: {
         Row: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -517,6 +518,7 @@ export type Database = {
           vendor_id: string
         }
         Insert: {
+          accept_reminder_sent_at?: string | null
           accepted_at?: string | null
           address_id?: string | null
           cancel_reason?: string | null
@@ -550,6 +552,7 @@ export type Database = {
           vendor_id: string
         }
         Update: {
+          accept_reminder_sent_at?: string | null
           accepted_at?: string | null
           address_id?: string | null
           cancel_reason?: string | null
@@ -1000,6 +1003,7 @@ export type Database = {
       }
       vendors: {
         Row: {
+          accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
           commission_rate: number
@@ -1027,6 +1031,7 @@ export type Database = {
           is_open_now: boolean | null
         }
         Insert: {
+          accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
           commission_rate?: number
@@ -1053,6 +1058,7 @@ export type Database = {
           updated_at?: string
         }
         Update: {
+          accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
           commission_rate?: number
@@ -1250,6 +1256,7 @@ export type Database = {
       admin_set_vendor_status: {
         Args: { p_reason?: string; p_status: string; p_vendor_id: string }
         Returns: {
+          accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
           commission_rate: number
@@ -1339,6 +1346,7 @@ export type Database = {
       cancel_order: {
         Args: { p_order_id: string; p_reason?: string; p_refund_to?: string }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1377,6 +1385,10 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      cancel_unaccepted_orders: {
+        Args: Record<PropertyKey, never>
+        Returns: Json
       }
       claim_card_refunds: {
         Args: { p_limit?: number; p_refund_id?: string }
@@ -1439,6 +1451,18 @@ export type Database = {
           slug: string
         }[]
       }
+      payments_to_reconcile: {
+        Args: { p_limit?: number }
+        Returns: {
+          abandoned: boolean
+          amount: number
+          currency: string
+          payment_id: string
+          provider: string
+          provider_payment_id: string
+          reference: string
+        }[]
+      }
       place_order: {
         Args: {
           p_address_id: string
@@ -1450,6 +1474,7 @@ export type Database = {
           p_vendor_id: string
         }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1632,6 +1657,7 @@ export type Database = {
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
