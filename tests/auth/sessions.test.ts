@@ -72,6 +72,33 @@ describe.runIf(stackEnv().embedded)('sessions', () => {
     expect(stolen.error).toMatchObject({ status: 400, code: 'refresh_token_already_used' });
   });
 
+  it('keeps a family revoked by reuse detection revoked, even for tokens just stamped by the revocation', async () => {
+    const supabase = auth.client();
+    const first = await signInNewPhone(supabase, hook);
+    const second = (await supabase.auth.refreshSession({ refresh_token: first.refresh_token })).data.session!;
+    const third = (await supabase.auth.refreshSession({ refresh_token: second.refresh_token })).data.session!;
+    await age(first.refresh_token, 11);
+    expect((await supabase.auth.refreshSession({ refresh_token: first.refresh_token })).error).toMatchObject({ code: 'refresh_token_already_used' });
+    // The thief holds the newest tokens; the revocation just stamped them, so they are "within the reuse interval".
+    for (const stolen of [third.refresh_token, second.refresh_token]) {
+      const { data, error } = await supabase.auth.refreshSession({ refresh_token: stolen });
+      expect(error).toMatchObject({ status: 400, code: 'refresh_token_already_used' });
+      expect(data.session).toBeNull();
+    }
+    const [{ live }] = await serviceSql()`select count(*)::int as live from auth.refresh_tokens where session_id = ${decodeJwt(first.access_token).session_id as string} and not revoked`;
+    expect(live).toBe(0);
+  });
+
+  it('answers parallel refreshes of one token with one successor, never a fork', async () => {
+    const first = await signInNewPhone(auth.client(), hook);
+    const answers = await Promise.all(Array.from({ length: 24 }, () => auth.client().auth.refreshSession({ refresh_token: first.refresh_token })));
+    for (const { error } of answers) expect(error).toBeNull();
+    const issued = new Set(answers.map((a) => a.data.session!.refresh_token));
+    expect(issued.size).toBe(1);
+    const children = await serviceSql()`select token, revoked from auth.refresh_tokens where parent = ${first.refresh_token}`;
+    expect(children).toEqual([{ token: [...issued][0], revoked: false }]);
+  });
+
   it('refuses unknown and malformed refresh tokens', async () => {
     const supabase = auth.client();
     expect((await supabase.auth.refreshSession({ refresh_token: 'abcdefghijkl' })).error).toMatchObject({ status: 400, code: 'refresh_token_not_found' });
