@@ -163,20 +163,6 @@ describe.runIf(stackEnv().embedded)('sessions', () => {
     expect(bad.error).toMatchObject({ status: 400, code: 'email_address_invalid' });
   });
 
-  it('updateUser changes the phone at once (phone autoconfirm) and refuses a number in use', async () => {
-    const supabase = auth.client();
-    const session = await signInNewPhone(supabase, hook);
-    const other = await signInNewPhone(auth.client(), hook);
-    await supabase.auth.setSession({ access_token: session.access_token, refresh_token: session.refresh_token });
-    const taken = await supabase.auth.updateUser({ phone: other.user.phone });
-    expect(taken.error).toMatchObject({ status: 422, code: 'phone_exists' });
-    const fresh = testPhone();
-    const { data, error } = await supabase.auth.updateUser({ phone: `+${fresh}` });
-    expect(error).toBeNull();
-    expect(data.user!.phone).toBe(fresh);
-    expect(data.user!.identities!.find((i) => i.provider === 'phone')!.identity_data).toMatchObject({ phone: fresh, phone_verified: true });
-  });
-
   it('rejects forged, tampered and expired tokens at /auth/v1/user', async () => {
     const session = await signInNewPhone(auth.client(), hook);
     const main = mainClient();

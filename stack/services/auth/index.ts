@@ -98,7 +98,7 @@ export function createAuthService(ctx: ServiceContext): Service {
     }
     if (p === '/user' && (method === 'GET' || method === 'PUT')) {
       const auth = await requireAuthentication(sql, req, config.keys);
-      return sendJson(res, 200, method === 'GET' ? await getUser(sql, auth) : await updateUser(sql, auth, await jsonBody(req), log));
+      return sendJson(res, 200, method === 'GET' ? await getUser(sql, auth) : await updateUser(otp, req, auth, await jsonBody(req)));
     }
     if (p === '/logout' && method === 'POST') {
       const auth = await requireAuthentication(sql, req, config.keys);

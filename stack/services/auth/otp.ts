@@ -8,7 +8,7 @@ import { AuthError, badRequest, forbidden, tooManyRequests, unprocessable } from
 import { clientIp, issueSession, type TokenContext } from './sessions.ts';
 import { invokeSendSmsHook } from './sms-hook.ts';
 import {
-  findUserByPhone, insertUser, isBanned, normalizePhone, syncProviders, upsertIdentity, userJson, type UserRow,
+  findUserById, findUserByPhone, findUserByPhoneChange, insertUser, isBanned, normalizePhone, phoneTaken, syncProviders, upsertIdentity, userJson, type UserRow,
 } from './users.ts';
 
 export const tokenHash = (phone: string, otp: string) => createHash('sha224').update(phone + otp).digest('hex');
@@ -44,10 +44,23 @@ function secondsUntil(sentAt: Date, intervalMs: number): number {
   return Math.max(1, Math.ceil((sentAt.getTime() + intervalMs - Date.now()) / 1000));
 }
 
-/** GoTrue's sendPhoneConfirmation for the `confirmation` OTP; returns the message id. */
-async function sendPhoneConfirmation(ctx: OtpContext, req: IncomingMessage, tx: postgres.TransactionSql, user: UserRow, phone: string): Promise<string> {
+/** Where each kind of phone OTP is kept, as GoTrue's sendPhoneConfirmation picks the columns. */
+const OTP_COLUMNS = {
+  confirmation: { token: 'confirmation_token', sentAt: 'confirmation_sent_at', oneTimeToken: 'confirmation_token' },
+  phone_change: { token: 'phone_change_token', sentAt: 'phone_change_sent_at', oneTimeToken: 'phone_change_token' },
+} as const;
+export type PhoneOtpKind = keyof typeof OTP_COLUMNS;
+
+/**
+ * GoTrue's sendPhoneConfirmation: the sign-in `confirmation` OTP to the user's number, or the
+ * `phone_change` OTP to the new number (kept pending in `phone_change`). Returns the message id.
+ */
+export async function sendPhoneConfirmation(
+  ctx: OtpContext, req: IncomingMessage, tx: postgres.TransactionSql, user: UserRow, phone: string, kind: PhoneOtpKind = 'confirmation',
+): Promise<string> {
   const { settings } = ctx;
-  const sentAt = user.confirmation_sent_at;
+  const columns = OTP_COLUMNS[kind];
+  const sentAt = kind === 'confirmation' ? user.confirmation_sent_at : user.phone_change_sent_at;
   // Checked before the test OTP, so test numbers behave like real ones.
   if (sentAt && sentAt.getTime() + settings.smsMaxFrequencyMs > Date.now()) {
     throw tooManyRequests('over_sms_send_rate_limit', `For security purposes, you can only request this after ${secondsUntil(sentAt, settings.smsMaxFrequencyMs)} seconds.`);
@@ -67,10 +80,14 @@ async function sendPhoneConfirmation(ctx: OtpContext, req: IncomingMessage, tx: 
     }
   }
   const hash = tokenHash(phone, otp);
-  await tx`update auth.users set confirmation_token = ${hash}, confirmation_sent_at = now() where id = ${user.id}`;
+  if (kind === 'confirmation') {
+    await tx`update auth.users set confirmation_token = ${hash}, confirmation_sent_at = now() where id = ${user.id}`;
+  } else {
+    await tx`update auth.users set phone_change = ${phone}, phone_change_token = ${hash}, phone_change_sent_at = now(), updated_at = now() where id = ${user.id}`;
+  }
   await tx`
     insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at)
-    values (gen_random_uuid(), ${user.id}, 'confirmation_token', ${hash}, ${phone}, now(), now())
+    values (gen_random_uuid(), ${user.id}, ${columns.oneTimeToken}, ${hash}, ${phone}, now(), now())
     on conflict (user_id, token_type) do update set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()`;
   ctx.failedAttempts.delete(user.id);
   return messageId;
@@ -128,39 +145,56 @@ export async function handleVerify(ctx: OtpContext, req: IncomingMessage, body: 
   if (body.email && !body.phone) throw badRequest('validation_failed', 'Email OTP is not supported by the local stack; sign in by phone');
   if (!body.phone || body.email) throw badRequest('validation_failed', 'Only an email address or phone number should be provided on verify');
   const phone = normalizePhone(body.phone);
-  if (type !== 'sms') throw badRequest('validation_failed', 'Unsupported verification type');
+  if (type !== 'sms' && type !== 'phone_change') throw badRequest('validation_failed', 'Unsupported verification type');
+  const phoneChange = type === 'phone_change';
   const hash = tokenHash(phone, token);
 
   const outcome = await ctx.sql.begin(async (tx) => {
-    const user = await findUserByPhone(tx, phone, true);
+    // sms: the user of this number; phone_change: the user waiting to move to it.
+    const user = phoneChange ? await findUserByPhoneChange(tx, phone, hash) : await findUserByPhone(tx, phone, true);
     if (!user) return INVALID_OTP();
     if (isBanned(user)) return forbidden('user_banned', 'User is banned');
     const isTestOtp = settings.testOtp.get(phone) === token;
     if (!isTestOtp) {
-      const sentAt = user.confirmation_sent_at;
-      const valid = !!user.confirmation_token && !!sentAt
+      const sentAt = phoneChange ? user.phone_change_sent_at : user.confirmation_sent_at;
+      const expected = phoneChange ? user.phone_change_token : user.confirmation_token;
+      const valid = !!expected && !!sentAt
         && Date.now() <= sentAt.getTime() + settings.smsOtpExpirySeconds * 1000
-        && user.confirmation_token === hash;
+        && expected === hash;
       if (!valid) {
         const failures = (ctx.failedAttempts.get(user.id) ?? 0) + 1;
         ctx.failedAttempts.set(user.id, failures);
-        if (failures >= settings.smsMaxVerifyAttempts && user.confirmation_token) {
-          // Too many wrong codes: the OTP is void; only a new one can sign in.
-          await tx`update auth.users set confirmation_token = '' where id = ${user.id}`;
-          await tx`delete from auth.one_time_tokens where user_id = ${user.id} and token_type = 'confirmation_token'`;
+        if (failures >= settings.smsMaxVerifyAttempts && expected) {
+          // Too many wrong codes: the OTP is void; only a new one can be used.
+          if (phoneChange) await tx`update auth.users set phone_change_token = '' where id = ${user.id}`;
+          else await tx`update auth.users set confirmation_token = '' where id = ${user.id}`;
+          await tx`delete from auth.one_time_tokens where user_id = ${user.id} and token_type = ${phoneChange ? 'phone_change_token' : 'confirmation_token'}`;
         }
         return INVALID_OTP();
       }
     }
-    // GoTrue's ConfirmPhone (the code is used up), and the sign-in time.
-    let [signedIn] = await tx<UserRow[]>`
-      update auth.users set phone_confirmed_at = coalesce(phone_confirmed_at, now()), confirmation_token = '', last_sign_in_at = now(), updated_at = now()
-       where id = ${user.id} returning *`;
-    if (user.confirmation_token) await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
-    await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true }, { signedIn: true });
+    let signedIn: UserRow;
+    if (phoneChange) {
+      // Someone may have signed up with the number while the change was pending; auth.users.phone is unique.
+      if (await phoneTaken(tx, phone, user.id)) return unprocessable('phone_exists', 'A user with this phone number has already been registered');
+      // GoTrue's ConfirmPhoneChange: the number moves (and the product's trigger moves the profile's), codes are used up.
+      [signedIn] = await tx<UserRow[]>`
+        update auth.users set phone = phone_change, phone_change = '', phone_change_token = '', phone_confirmed_at = now(),
+               last_sign_in_at = now(), updated_at = now()
+         where id = ${user.id} returning *`;
+      await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
+      await upsertIdentity(tx, signedIn, 'phone', { phone, phone_verified: true });
+    } else {
+      // GoTrue's ConfirmPhone (the code is used up), and the sign-in time.
+      [signedIn] = await tx<UserRow[]>`
+        update auth.users set phone_confirmed_at = coalesce(phone_confirmed_at, now()), confirmation_token = '', last_sign_in_at = now(), updated_at = now()
+         where id = ${user.id} returning *`;
+      if (user.confirmation_token) await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
+      await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true }, { signedIn: true });
+    }
     if (!((signedIn.raw_app_meta_data?.providers as string[] | undefined) ?? []).includes('phone')) {
       await syncProviders(tx, user.id);
-      signedIn = (await findUserByPhone(tx, phone))!;
+      signedIn = (await findUserById(tx, user.id))!;
     }
     ctx.failedAttempts.delete(user.id);
     return issueSession(ctx, tx, req, signedIn);
