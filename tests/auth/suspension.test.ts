@@ -6,7 +6,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin, VI } from '../db/fixtures.ts';
-import { serviceSql } from '../helpers/db.ts';
+import { createUser, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { testClient, userAccessToken } from '../helpers/supabase.ts';
 import { startPrivateAuth, type PrivateAuth } from './private-auth.ts';
@@ -89,5 +89,37 @@ describe.runIf(stackEnv().embedded)('suspension', () => {
               and coalesce(g.with_check, g.qual) like '%private.is_active_user()%')
        order by 1, 2`;
     expect(rows).toEqual([]);
+  });
+
+  it('refuses a suspended user in every write RPC (every volatile public function authenticated may call)', async () => {
+    const sql = serviceSql();
+    const user = await createUser();
+    await sql`update public.profiles set status = 'suspended' where id = ${user.id}`;
+    const rpcs = await sql<{ name: string; args: string }[]>`
+      select p.proname as name, oidvectortypes(p.proargtypes) as args
+        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'public' and p.provolatile = 'v' and p.prokind = 'f' and p.prorettype <> 'trigger'::regtype
+         and has_function_privilege('authenticated', p.oid, 'execute')
+       order by 1`;
+    expect(rpcs.map((r) => r.name)).toContain('place_order');
+    const outcomes: Record<string, string> = {};
+    await sql.begin(async (tx) => {
+      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: user.id, role: 'authenticated' })}, true)`;
+      for (const { name, args } of rpcs) {
+        // Every argument null: the caller's status must be checked before anything else.
+        const nulls = args ? args.split(', ').map((type) => `null::${type}`).join(', ') : '';
+        try {
+          await tx.savepoint(async (sp) => {
+            await sp.unsafe(`select public.${name}(${nulls})`);
+            outcomes[name] = 'allowed';
+            throw new Error('roll back');
+          });
+        } catch (err) {
+          const e = err as { code?: string; message?: string };
+          if (outcomes[name] !== 'allowed') outcomes[name] = e.code === '42501' ? 'refused' : `${e.code} ${e.message}`;
+        }
+      }
+    });
+    expect(outcomes).toEqual(Object.fromEntries(rpcs.map((r) => [r.name, 'refused'])));
   });
 });
