@@ -3,7 +3,7 @@
 import { SignJWT, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../stack/keys.ts';
-import { serviceSql, testPhone } from '../helpers/db.ts';
+import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { testClient } from '../helpers/supabase.ts';
 import { startPrivateAuth, type PrivateAuth } from './private-auth.ts';
