@@ -94,6 +94,22 @@ describe.runIf(stackEnv().embedded)('phone change', () => {
     expect((await signInNewPhone(auth.client(), hook, fresh)).user.id).toBe(session.user.id);
   });
 
+  it('voids a phone-change code after five wrong guesses, without touching the sign-in code', async () => {
+    const { supabase, session } = await signedIn(auth);
+    const fresh = testPhone();
+    expect((await supabase.auth.updateUser({ phone: fresh })).error).toBeNull();
+    const code = hook.lastOtp(fresh);
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) {
+      expect((await supabase.auth.verifyOtp({ phone: fresh, token: wrong, type: 'phone_change' })).error).toMatchObject({ code: 'otp_expired' });
+    }
+    expect((await supabase.auth.verifyOtp({ phone: fresh, token: code, type: 'phone_change' })).error).toMatchObject({ status: 403, code: 'otp_expired' });
+    expect((await account(session.user.id)).phone).toBe(session.user.phone);
+    // The user's own number still signs in (a fresh code, after max_frequency).
+    await serviceSql()`update auth.users set confirmation_sent_at = now() - interval '1 minute' where id = ${session.user.id}`;
+    expect((await signInNewPhone(auth.client(), hook, session.user.phone!)).user.id).toBe(session.user.id);
+  });
+
   it('refuses a number that belongs to someone else, and resends only after max_frequency', async () => {
     const { supabase, session } = await signedIn(auth);
     const other = await signInNewPhone(auth.client(), hook);

@@ -29,7 +29,7 @@ export class HourlyLimiter {
 export interface OtpContext extends TokenContext {
   sql: postgres.Sql;
   smsLimiter: HourlyLimiter;
-  /** Wrong codes per user since their last OTP was sent. */
+  /** Wrong codes per user and kind of OTP (attemptsKey) since that OTP was sent. */
   failedAttempts: Map<string, number>;
   log: (line: string) => void;
 }
@@ -50,6 +50,9 @@ const OTP_COLUMNS = {
   phone_change: { token: 'phone_change_token', sentAt: 'phone_change_sent_at', oneTimeToken: 'phone_change_token' },
 } as const;
 export type PhoneOtpKind = keyof typeof OTP_COLUMNS;
+
+/** Sign-in and phone-change codes are counted apart: wrong guesses at one never void the other. */
+const attemptsKey = (userId: string, kind: PhoneOtpKind) => `${kind}:${userId}`;
 
 /**
  * GoTrue's sendPhoneConfirmation: the sign-in `confirmation` OTP to the user's number, or the
@@ -89,7 +92,7 @@ export async function sendPhoneConfirmation(
     insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at)
     values (gen_random_uuid(), ${user.id}, ${columns.oneTimeToken}, ${hash}, ${phone}, now(), now())
     on conflict (user_id, token_type) do update set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()`;
-  ctx.failedAttempts.delete(user.id);
+  ctx.failedAttempts.delete(attemptsKey(user.id, kind));
   return messageId;
 }
 
@@ -147,6 +150,7 @@ export async function handleVerify(ctx: OtpContext, req: IncomingMessage, body: 
   const phone = normalizePhone(body.phone);
   if (type !== 'sms' && type !== 'phone_change') throw badRequest('validation_failed', 'Unsupported verification type');
   const phoneChange = type === 'phone_change';
+  const kind: PhoneOtpKind = phoneChange ? 'phone_change' : 'confirmation';
   const hash = tokenHash(phone, token);
 
   const outcome = await ctx.sql.begin(async (tx) => {
@@ -162,8 +166,8 @@ export async function handleVerify(ctx: OtpContext, req: IncomingMessage, body: 
         && Date.now() <= sentAt.getTime() + settings.smsOtpExpirySeconds * 1000
         && expected === hash;
       if (!valid) {
-        const failures = (ctx.failedAttempts.get(user.id) ?? 0) + 1;
-        ctx.failedAttempts.set(user.id, failures);
+        const failures = (ctx.failedAttempts.get(attemptsKey(user.id, kind)) ?? 0) + 1;
+        ctx.failedAttempts.set(attemptsKey(user.id, kind), failures);
         if (failures >= settings.smsMaxVerifyAttempts && expected) {
           // Too many wrong codes: the OTP is void; only a new one can be used.
           if (phoneChange) await tx`update auth.users set phone_change_token = '' where id = ${user.id}`;
@@ -196,7 +200,7 @@ export async function handleVerify(ctx: OtpContext, req: IncomingMessage, body: 
       await syncProviders(tx, user.id);
       signedIn = (await findUserById(tx, user.id))!;
     }
-    ctx.failedAttempts.delete(user.id);
+    ctx.failedAttempts.delete(attemptsKey(user.id, kind));
     return issueSession(ctx, tx, req, signedIn);
   });
   if (outcome instanceof AuthError) throw outcome;
