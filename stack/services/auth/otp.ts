@@ -44,12 +44,12 @@ function secondsUntil(sentAt: Date, intervalMs: number): number {
   return Math.max(1, Math.ceil((sentAt.getTime() + intervalMs - Date.now()) / 1000));
 }
 
-/** Where each kind of phone OTP is kept, as GoTrue's sendPhoneConfirmation picks the columns. */
-const OTP_COLUMNS = {
-  confirmation: { token: 'confirmation_token', sentAt: 'confirmation_sent_at', oneTimeToken: 'confirmation_token' },
-  phone_change: { token: 'phone_change_token', sentAt: 'phone_change_sent_at', oneTimeToken: 'phone_change_token' },
-} as const;
-export type PhoneOtpKind = keyof typeof OTP_COLUMNS;
+/** The `auth.one_time_tokens` type of each kind of phone OTP, as GoTrue's sendPhoneConfirmation records them. */
+const ONE_TIME_TOKEN_TYPE = { confirmation: 'confirmation_token', phone_change: 'phone_change_token' } as const;
+export type PhoneOtpKind = keyof typeof ONE_TIME_TOKEN_TYPE;
+
+/** Serialises sign-ups of a number with phone changes to it (auth.users.phone is unique). */
+const lockPhone = (tx: postgres.TransactionSql, phone: string) => tx`select pg_advisory_xact_lock(hashtextextended(${'auth.otp:' + phone}, 0))`;
 
 /** Sign-in and phone-change codes are counted apart: wrong guesses at one never void the other. */
 const attemptsKey = (userId: string, kind: PhoneOtpKind) => `${kind}:${userId}`;
@@ -62,7 +62,6 @@ export async function sendPhoneConfirmation(
   ctx: OtpContext, req: IncomingMessage, tx: postgres.TransactionSql, user: UserRow, phone: string, kind: PhoneOtpKind = 'confirmation',
 ): Promise<string> {
   const { settings } = ctx;
-  const columns = OTP_COLUMNS[kind];
   const sentAt = kind === 'confirmation' ? user.confirmation_sent_at : user.phone_change_sent_at;
   // Checked before the test OTP, so test numbers behave like real ones.
   if (sentAt && sentAt.getTime() + settings.smsMaxFrequencyMs > Date.now()) {
@@ -90,7 +89,7 @@ export async function sendPhoneConfirmation(
   }
   await tx`
     insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at)
-    values (gen_random_uuid(), ${user.id}, ${columns.oneTimeToken}, ${hash}, ${phone}, now(), now())
+    values (gen_random_uuid(), ${user.id}, ${ONE_TIME_TOKEN_TYPE[kind]}, ${hash}, ${phone}, now(), now())
     on conflict (user_id, token_type) do update set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()`;
   ctx.failedAttempts.delete(attemptsKey(user.id, kind));
   return messageId;
@@ -116,7 +115,7 @@ export async function handleOtp(ctx: OtpContext, req: IncomingMessage, body: Rec
 
   return ctx.sql.begin(async (tx) => {
     // Serialises concurrent requests for one number: the second sees the first's user and send time.
-    await tx`select pg_advisory_xact_lock(hashtextextended(${'auth.otp:' + phone}, 0))`;
+    await lockPhone(tx, phone);
     let user = await findUserByPhone(tx, phone, true);
     const signingUp = !user || !user.phone_confirmed_at;
     if (signingUp) {
@@ -172,14 +171,15 @@ export async function handleVerify(ctx: OtpContext, req: IncomingMessage, body: 
           // Too many wrong codes: the OTP is void; only a new one can be used.
           if (phoneChange) await tx`update auth.users set phone_change_token = '' where id = ${user.id}`;
           else await tx`update auth.users set confirmation_token = '' where id = ${user.id}`;
-          await tx`delete from auth.one_time_tokens where user_id = ${user.id} and token_type = ${phoneChange ? 'phone_change_token' : 'confirmation_token'}`;
+          await tx`delete from auth.one_time_tokens where user_id = ${user.id} and token_type = ${ONE_TIME_TOKEN_TYPE[kind]}`;
         }
         return INVALID_OTP();
       }
     }
     let signedIn: UserRow;
     if (phoneChange) {
-      // Someone may have signed up with the number while the change was pending; auth.users.phone is unique.
+      // Someone may have signed up with the number while the change was pending.
+      await lockPhone(tx, phone);
       if (await phoneTaken(tx, phone, user.id)) return unprocessable('phone_exists', 'A user with this phone number has already been registered');
       // GoTrue's ConfirmPhoneChange: the number moves (and the product's trigger moves the profile's), codes are used up.
       [signedIn] = await tx<UserRow[]>`
