@@ -85,7 +85,7 @@ declare
   result integer[] := '{}';
 begin
   foreach part in array pg_catalog.string_to_array(pg_catalog.lower(field), ',') loop
-    m := pg_catalog.regexp_match(part, '^(\*|([0-9a-z$]+)(-([0-9a-z]+))?)(/([0-9]+))?$');
+    m := pg_catalog.regexp_match(part, '^(\*|([0-9a-z$]+)(-([0-9a-z]+))?)(/([0-9]{1,4}))?$');
     if m is null then return null; end if;
     if m[1] = '*' then
       a := lo; b := hi;
