@@ -45,6 +45,25 @@ describe('job schedules', () => {
     expect(await sql`select count(*)::int as n from cron.job where jobname in ('expire-unpaid-orders', 'cancel-unaccepted-orders') and active`).toEqual([{ n: 2 }]);
   });
 
+  it('the stack\'s scheduler runs the every-minute jobs by itself, as the owner postgres', { timeout: 90_000 }, async () => {
+    // Within a minute of the stack's start a minute turns, and both jobs run at it.
+    const until = Date.now() + 80_000;
+    let runs: Array<{ jobname: string; username: string; return_message: string }> = [];
+    while (Date.now() < until) {
+      runs = await sql`
+        select distinct on (j.jobname) j.jobname, d.username, d.return_message
+        from cron.job_run_details d join cron.job j using (jobid)
+        where j.jobname in ('expire-unpaid-orders', 'cancel-unaccepted-orders') and d.status = 'succeeded'
+        order by j.jobname, d.runid`;
+      if (runs.length === 2) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(runs).toEqual([
+      { jobname: 'cancel-unaccepted-orders', username: 'postgres', return_message: '1 row' },
+      { jobname: 'expire-unpaid-orders', username: 'postgres', return_message: '1 row' },
+    ]);
+  });
+
   it('expire-unpaid-orders cancels card orders unpaid after 30 minutes', async () => {
     const c = await createCustomer();
     const old = await placeOrder(c.id, { vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 1 }], addressId: c.addressId, paymentMethod: 'paystack' });
