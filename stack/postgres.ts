@@ -165,7 +165,7 @@ export function checkPostgresBinaries(pkgDir: string | null): void {
 const standInsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'extensions');
 
 /**
- * Copies the SQL-only stand-ins for pg_cron and pg_net (stack/extensions) into
+ * Copies the SQL-only stand-ins for pg_cron, pg_net and supabase_vault (stack/extensions) into
  * the binaries' share/extension folder, where `create extension` looks for
  * them (Postgres 17 has no extension_control_path). A file is replaced only
  * when it differs, through a rename, so a running Postgres never reads half a file.
@@ -181,7 +181,7 @@ export function installStandInExtensions(pkgDir: string): void {
       writeFileSync(tmp, content);
       renameSync(tmp, dest);
     } catch (err) {
-      throw new StackError(`cannot install the pg_cron/pg_net stand-ins into ${target}: ${(err as Error).message}`, 'make node_modules writable for the user running the stack');
+      throw new StackError(`cannot install the extension stand-ins into ${target}: ${(err as Error).message}`, 'make node_modules writable for the user running the stack');
     }
   }
 }
