@@ -151,6 +151,18 @@ describe.runIf(stackEnv().embedded)('reconcile-payments', () => {
     expect(await orderRow(paystack.order.id)).toMatchObject({ status: 'new', payment_status: 'paid' });
   });
 
+  it('fails a payment Paystack never heard of once it is abandoned, and leaves it before', async () => {
+    const customer = await createCustomer();
+    const order = await placeOrder(customer.id, { vendorId: vendor.id, items: [jollofWithChicken(vendor)], fulfillment: 'pickup', paymentMethod: 'paystack' });
+    // begin_payment committed, but the call to Paystack never happened (the function died in between).
+    const [p] = await sql`select * from public.begin_payment(${customer.id}::uuid, 'paystack', ${order.id}::uuid)`;
+    await startedMinutesAgo(p.reference, 6);
+    expect(outcomeOf((await callReconcile(stackEnv().serviceRoleKey)).body, p.id)).toMatchObject({ outcome: 'pending', provider_status: 'not_found' });
+    await startedMinutesAgo(p.reference, 40);
+    expect(outcomeOf((await callReconcile(stackEnv().serviceRoleKey)).body, p.id)).toMatchObject({ outcome: 'failed', provider_status: 'not_found' });
+    expect(await paymentRow(p.reference)).toMatchObject({ status: 'failed', failure_reason: 'abandoned: Paystack status unknown reference' });
+  });
+
   it('fails a Stripe payment whose PaymentIntent was canceled', async () => {
     const { reference, paymentId, intentId } = await cardPayment('stripe');
     await stripeSettle(intentId, 'canceled');
