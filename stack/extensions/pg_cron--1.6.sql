@@ -1,3 +1,4 @@
+-- stand-in revision: 2 (raise it with every change: the highest revision installed wins)
 -- Local stand-in for pg_cron 1.6: the schema, tables, columns, defaults,
 -- grants, row security and functions of citusdata/pg_cron (pg_cron.sql plus its
 -- upgrade scripts up to 1.6), written in SQL instead of C. The stack's
