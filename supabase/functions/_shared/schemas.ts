@@ -24,3 +24,6 @@ export const PaystackEvent = z.object({
   event: z.string(),
   data: z.object({ id: z.union([z.number(), z.string()]).optional(), reference: z.string().optional() }).passthrough(),
 });
+
+/** The reconcile function's body: the pg_cron job sends `{}`. */
+export const ReconcileRequest = z.object({ limit: z.number().int().min(1).max(500).optional() }).strict();
