@@ -1,0 +1,236 @@
+// The notify function under real Deno: it sends the outbox to the fake FCM
+// (through firebase-admin, by name through the fakes' HTTPS proxy), the fake
+// SMS providers and the fake Resend, per preference; retries with backoff then
+// gives up; deactivates the tokens FCM rejects; never sends a delivery twice,
+// even with four runs at once; and fails unconfigured channels without spinning.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../stack/config.ts';
+import { createGateway, type Gateway } from '../../stack/gateway.ts';
+import { freePort } from '../../stack/postgres.ts';
+import { createFunctionsService } from '../../stack/services/functions/index.ts';
+import type { Service } from '../../stack/services/service.ts';
+import { fakesEnv } from '../fakes/env.ts';
+import { FIREBASE_PROJECT_ID, fcmError } from '../fakes/google.ts';
+import { failCalls, fakeCalls } from '../fakes/recorder.ts';
+import { asUser, createUser, serviceSql } from '../helpers/db.ts';
+import { stackEnv } from '../helpers/env.ts';
+import { testClient, userAccessToken } from '../helpers/supabase.ts';
+
+const env = stackEnv();
+const fakes = fakesEnv();
+const sql = () => serviceSql();
+
+interface Recipient {
+  id: string;
+  phone: string;
+  email: string;
+  tokens: string[];
+}
+
+async function recipient(tokenCount = 1): Promise<Recipient> {
+  const u = await createUser();
+  const email = `u${u.id.slice(0, 8)}@example.test`;
+  await sql()`update auth.users set email = ${email} where id = ${u.id}`;
+  const tokens = Array.from({ length: tokenCount }, () => `fcm_${randomUUID()}`);
+  for (const t of tokens) await asUser(u.id, (tx) => tx`select public.register_device(${t}, 'android')`);
+  return { id: u.id, phone: `+${u.phone}`, email, tokens };
+}
+
+async function notifyUser(userId: string, type: string, title = `T ${randomUUID().slice(0, 8)}`): Promise<{ id: string; title: string; deliveries: Record<string, string> }> {
+  const [n] = await sql()`insert into public.notifications (user_id, type, title, body, data) values (${userId}, ${type}, ${title}, 'Your order is on its way.', ${sql().json({ order_number: 'R-1042', total: 250000 })}) returning id`;
+  const rows = await sql()`select id, channel from public.notification_deliveries where notification_id = ${n.id}`;
+  return { id: n.id, title, deliveries: Object.fromEntries(rows.map((r) => [r.channel, r.id])) };
+}
+
+async function invoke(body: unknown, url = `${env.url}/functions/v1/notify`, key = env.serviceRoleKey): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, apikey: key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+async function delivery(id: string) {
+  const [row] = await sql()`select *, extract(epoch from next_attempt_at - updated_at)::int as delay from public.notification_deliveries where id = ${id}`;
+  return row;
+}
+
+const makeDue = (ids: string[]) => sql()`update public.notification_deliveries set next_attempt_at = now() where id = any(${ids}::uuid[])`;
+
+describe.runIf(env.embedded)('notify', () => {
+  it('delivers each channel the recipient wants: FCM v1 through firebase-admin, SMS, Resend', async () => {
+    const r = await recipient();
+    const critical = await notifyUser(r.id, 'payment_failed');
+    const update = await notifyUser(r.id, 'order_update');
+    expect(Object.keys(critical.deliveries).sort()).toEqual(['email', 'push', 'sms']);
+    expect(Object.keys(update.deliveries).sort()).toEqual(['email', 'push']);
+    const ids = [...Object.values(critical.deliveries), ...Object.values(update.deliveries)];
+
+    const run = await invoke({ delivery_ids: ids });
+    expect(run).toEqual({ status: 200, body: { claimed: 5, sent: 5, failed: 0, dead: 0 } });
+
+    // Push: firebase-admin got a token from Google's token endpoint and called FCM by its real name.
+    const pushes = await fakeCalls(fakes.fcmUrl, r.tokens[0]);
+    expect(pushes).toHaveLength(2);
+    expect(pushes[0].path).toBe(`/v1/projects/${FIREBASE_PROJECT_ID}/messages:send`);
+    expect(pushes[0].headers.host).toBe('fcm.googleapis.com');
+    expect(pushes[0].headers.authorization).toMatch(/^Bearer ya29\.fake-/);
+    const sent = pushes.map((p) => JSON.parse(p.body).message).find((m) => m.notification.title === critical.title);
+    expect(sent).toMatchObject({ token: r.tokens[0], notification: { body: 'Your order is on its way.' }, data: { notification_id: critical.id, type: 'payment_failed', order_number: 'R-1042', total: '250000' } });
+    const grants = await fakeCalls(fakes.googleOAuthUrl, 'jwt-bearer');
+    expect(grants.length).toBeGreaterThan(0);
+    expect(grants[0].headers.host).toBe('oauth2.googleapis.com');
+
+    // SMS for the critical type only (SMS is off by default), through Termii.
+    const texts = await fakeCalls(fakes.smsUrl, r.phone.slice(1));
+    expect(texts).toHaveLength(1);
+    expect(JSON.parse(texts[0].body).sms).toBe(`${critical.title}: Your order is on its way.`);
+
+    // Email through Resend, with the delivery as idempotency key.
+    const emails = await fakeCalls(fakes.emailUrl, r.email);
+    expect(emails).toHaveLength(2);
+    const mail = emails.find((e) => JSON.parse(e.body).subject === critical.title)!;
+    expect(JSON.parse(mail.body)).toMatchObject({ from: fakes.secrets.EMAIL_FROM, to: [r.email], text: 'Your order is on its way.' });
+    expect(mail.headers['idempotency-key']).toBe(`delivery-${critical.deliveries.email}`);
+
+    for (const id of ids) expect(await delivery(id)).toMatchObject({ status: 'sent', attempts: 1, last_error: null });
+    expect((await delivery(critical.deliveries.push)).provider_message_id).toMatch(new RegExp(`^projects/${FIREBASE_PROJECT_ID}/messages/`));
+    expect((await delivery(critical.deliveries.sms)).provider_message_id).toMatch(/^termii:/);
+    const [n] = await sql()`select delivery_status, delivery_attempts from public.notifications where id = ${critical.id}`;
+    expect(n).toEqual({ delivery_status: 'sent', delivery_attempts: 3 });
+
+    // The recipient reads their own delivery rows through the API; another user sees none.
+    const mine = testClient({ global: { headers: { authorization: `Bearer ${await userAccessToken(r.id)}` } } });
+    const { data, error } = await mine.from('notification_deliveries').select('channel, status').eq('notification_id', critical.id).order('channel');
+    expect(error).toBeNull();
+    expect(data).toEqual([{ channel: 'email', status: 'sent' }, { channel: 'push', status: 'sent' }, { channel: 'sms', status: 'sent' }]);
+    const other = testClient({ global: { headers: { authorization: `Bearer ${await userAccessToken((await createUser()).id)}` } } });
+    expect((await other.from('notification_deliveries').select('id').eq('notification_id', critical.id)).data).toEqual([]);
+  });
+
+  it('retries a failing delivery after 1 min, 5 min, 30 min, 2 h and 12 h, then marks it dead', async () => {
+    const r = await recipient();
+    const { deliveries } = await notifyUser(r.id, 'account');
+    await failCalls(fakes.fcmUrl, { match: r.tokens[0], status: 500, body: fcmError(500, 'INTERNAL'), times: 6 });
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      expect((await invoke({ delivery_ids: [deliveries.push] })).body).toMatchObject({ claimed: 1, sent: 0 });
+      const row = await delivery(deliveries.push);
+      expect(row.attempts).toBe(attempt);
+      expect(row.last_error).toMatch(/^messaging\/internal-error/);
+      if (attempt < 6) {
+        expect(row.status).toBe('failed');
+        delays.push(row.delay);
+        // Not due before its backoff: another run takes nothing.
+        expect((await invoke({ delivery_ids: [deliveries.push] })).body).toMatchObject({ claimed: 0 });
+        await makeDue([deliveries.push]);
+      } else {
+        expect(row.status).toBe('dead');
+      }
+    }
+    expect(delays).toEqual([60, 300, 1800, 7200, 43200]);
+    await makeDue([deliveries.push]);
+    expect((await invoke({ delivery_ids: [deliveries.push] })).body).toMatchObject({ claimed: 0 });
+    expect(await fakeCalls(fakes.fcmUrl, r.tokens[0])).toHaveLength(6);
+  });
+
+  it('deactivates the tokens FCM answers as unregistered or invalid, and still delivers to the good one', async () => {
+    const r = await recipient(3);
+    const [good, unregistered, invalid] = r.tokens;
+    await failCalls(fakes.fcmUrl, { match: unregistered, status: 404, body: fcmError(404, 'UNREGISTERED'), times: 1 });
+    await failCalls(fakes.fcmUrl, { match: invalid, status: 400, body: fcmError(400, 'INVALID_ARGUMENT'), times: 1 });
+    const { deliveries } = await notifyUser(r.id, 'order_update');
+    expect((await invoke({ delivery_ids: [deliveries.push] })).body).toMatchObject({ claimed: 1, sent: 1 });
+    const tokens = await sql()`select token, active, deactivated_reason from public.device_tokens where user_id = ${r.id} order by token`;
+    expect(Object.fromEntries(tokens.map((t) => [t.token, [t.active, t.deactivated_reason]]))).toEqual({
+      [good]: [true, null],
+      [unregistered]: [false, 'messaging/registration-token-not-registered'],
+      [invalid]: [false, 'messaging/invalid-argument'],
+    });
+    // Only the good token is used from now on.
+    const next = await notifyUser(r.id, 'order_update');
+    await invoke({ delivery_ids: [next.deliveries.push] });
+    expect(await fakeCalls(fakes.fcmUrl, unregistered)).toHaveLength(1);
+    expect(await fakeCalls(fakes.fcmUrl, good)).toHaveLength(2);
+  });
+
+  it('gives up at once when every token of the recipient is dead', async () => {
+    const r = await recipient();
+    await failCalls(fakes.fcmUrl, { match: r.tokens[0], status: 404, body: fcmError(404, 'UNREGISTERED'), times: 1 });
+    const { deliveries } = await notifyUser(r.id, 'account');
+    expect((await invoke({ delivery_ids: [deliveries.push] })).body).toMatchObject({ claimed: 1, dead: 1 });
+    expect(await delivery(deliveries.push)).toMatchObject({ status: 'dead', attempts: 1, last_error: 'no_active_devices: messaging/registration-token-not-registered' });
+    // With no active device left, new notifications queue no push at all.
+    expect(Object.keys((await notifyUser(r.id, 'account')).deliveries).sort()).toEqual(['email']);
+  });
+
+  it('sends each delivery exactly once with four runs at the same time', async () => {
+    const r = await recipient();
+    const notes = [];
+    for (let i = 0; i < 10; i++) notes.push(await notifyUser(r.id, 'security_alert'));
+    const ids = notes.flatMap((n) => Object.values(n.deliveries));
+    expect(ids).toHaveLength(30);
+    const runs = await Promise.all([0, 1, 2, 3].map(() => invoke({ delivery_ids: ids, limit: 5 })));
+    for (const run of runs) expect(run.status).toBe(200);
+    expect(runs.reduce((sum, run) => sum + Number(run.body.claimed), 0)).toBe(30);
+    expect(runs.reduce((sum, run) => sum + Number(run.body.sent), 0)).toBe(30);
+    expect(await fakeCalls(fakes.fcmUrl, r.tokens[0])).toHaveLength(10);
+    expect(await fakeCalls(fakes.smsUrl, r.phone.slice(1))).toHaveLength(10);
+    const emails = await fakeCalls(fakes.emailUrl, r.email);
+    expect(emails).toHaveLength(10);
+    expect(new Set(emails.map((e) => e.headers['idempotency-key'])).size).toBe(10);
+    const rows = await sql()`select status, attempts, count(*)::int as n from public.notification_deliveries where id = any(${ids}::uuid[]) group by 1, 2`;
+    expect(rows).toEqual([{ status: 'sent', attempts: 1, n: 30 }]);
+  });
+
+  it('refuses callers without the service_role key, and bad bodies', async () => {
+    const user = await createUser();
+    expect((await invoke({}, undefined, env.anonKey)).status).toBe(403);
+    expect((await invoke({}, undefined, await userAccessToken(user.id))).body).toMatchObject({ code: 'forbidden' });
+    expect((await invoke({ delivery_ids: ['not-a-uuid'] })).status).toBe(400);
+    expect((await invoke({ delivery_ids: Array.from({ length: 501 }, () => randomUUID()) })).status).toBe(400);
+    expect((await invoke({ limit: 0 })).status).toBe(400);
+    expect((await invoke({ surprise: true })).body).toMatchObject({ code: 'invalid_request' });
+    const res = await fetch(`${env.url}/functions/v1/notify`, { method: 'POST', headers: { authorization: `Bearer ${env.serviceRoleKey}` }, body: '{not json' });
+    expect(res.status).toBe(400);
+  });
+});
+
+// The same function deployed without any channel's secrets.
+describe.runIf(env.embedded)('notify without provider secrets', () => {
+  let gateway: Gateway;
+  let service: Service;
+  let url: string;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      apiPort: await freePort(),
+      dbPort: Number(new URL(env.dbUrl).port),
+      functionsEnv: { FIREBASE_SERVICE_ACCOUNT: '', RESEND_API_KEY: '', SMS_PROVIDER: '', TERMII_BASE_URL: fakes.smsUrl, RESEND_BASE_URL: fakes.emailUrl },
+    });
+    service = createFunctionsService({ config, log: () => {} });
+    gateway = createGateway(config, [service], async () => ({ ok: true }), () => {});
+    await new Promise<void>((resolve) => gateway.server.listen(config.apiPort, config.host, resolve));
+    url = `${config.apiUrl}/functions/v1/notify`;
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await service?.close();
+  });
+
+  it('fails each delivery with the channel named in last_error, on the normal backoff, so it does not spin', async () => {
+    const r = await recipient();
+    const { deliveries } = await notifyUser(r.id, 'security_alert');
+    const ids = Object.values(deliveries);
+    expect((await invoke({ delivery_ids: ids }, url)).body).toEqual({ claimed: 3, sent: 0, failed: 3, dead: 0 });
+    expect(await delivery(deliveries.push)).toMatchObject({ status: 'failed', attempts: 1, delay: 60, last_error: 'push_not_configured: FIREBASE_SERVICE_ACCOUNT is not set' });
+    expect(await delivery(deliveries.email)).toMatchObject({ status: 'failed', attempts: 1, delay: 60, last_error: 'email_not_configured: RESEND_API_KEY is not set' });
+    expect(await delivery(deliveries.sms)).toMatchObject({ status: 'failed', attempts: 1, delay: 60, last_error: 'sms_not_configured: SMS_PROVIDER is not set' });
+    expect((await invoke({ delivery_ids: ids }, url)).body).toMatchObject({ claimed: 0 });
+    expect(await fakeCalls(fakes.fcmUrl, r.tokens[0])).toHaveLength(0);
+    expect(await fakeCalls(fakes.emailUrl, r.email)).toHaveLength(0);
+    expect(await fakeCalls(fakes.smsUrl, r.phone.slice(1))).toHaveLength(0);
+
+    // Configured later (the stack's own notify has the secrets): the retry delivers.
+    await makeDue(ids);
+    expect((await invoke({ delivery_ids: ids })).body).toMatchObject({ claimed: 3, sent: 3 });
+  });
+});
