@@ -591,6 +591,7 @@ export type Database = {
       }
       orders: {
         Row: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -622,6 +623,7 @@ export type Database = {
           vendor_id: string
         }
         Insert: {
+          accept_reminder_sent_at?: string | null
           accepted_at?: string | null
           address_id?: string | null
           cancel_reason?: string | null
@@ -653,6 +655,7 @@ export type Database = {
           vendor_id: string
         }
         Update: {
+          accept_reminder_sent_at?: string | null
           accepted_at?: string | null
           address_id?: string | null
           cancel_reason?: string | null
@@ -929,6 +932,7 @@ export type Database = {
       }
       vendors: {
         Row: {
+          accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
           commission_rate: number
@@ -956,6 +960,7 @@ export type Database = {
           is_open_now: boolean | null
         }
         Insert: {
+          accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
           commission_rate?: number
@@ -982,6 +987,7 @@ export type Database = {
           updated_at?: string
         }
         Update: {
+          accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
           commission_rate?: number
@@ -1179,6 +1185,7 @@ export type Database = {
       admin_set_vendor_status: {
         Args: { p_reason?: string; p_status: string; p_vendor_id: string }
         Returns: {
+          accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
           commission_rate: number
@@ -1246,6 +1253,7 @@ export type Database = {
       cancel_order: {
         Args: { p_order_id: string; p_reason?: string }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1282,6 +1290,10 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      cancel_unaccepted_orders: {
+        Args: Record<PropertyKey, never>
+        Returns: Json
       }
       claim_notification_deliveries: {
         Args: { p_ids?: string[]; p_lease_seconds?: number; p_limit?: number }
@@ -1363,6 +1375,18 @@ export type Database = {
           slug: string
         }[]
       }
+      payments_to_reconcile: {
+        Args: { p_limit?: number }
+        Returns: {
+          abandoned: boolean
+          amount: number
+          currency: string
+          payment_id: string
+          provider: string
+          provider_payment_id: string
+          reference: string
+        }[]
+      }
       place_order: {
         Args: {
           p_address_id: string
@@ -1374,6 +1398,7 @@ export type Database = {
           p_vendor_id: string
         }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1496,6 +1521,7 @@ export type Database = {
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
