@@ -320,6 +320,10 @@ begin
   if p_outcome is null or p_outcome not in ('sent', 'retry', 'dead') then
     perform private.fail('invalid_outcome', 'p_outcome must be sent, retry or dead.');
   end if;
+  -- The notification first: completions of its channels then take turns, so
+  -- each one's summary below sees the others' committed outcomes.
+  perform 1 from public.notifications n
+  where n.id = (select x.notification_id from public.notification_deliveries x where x.id = p_id) for update;
   select * into d from public.notification_deliveries where id = p_id for update;
   if not found or d.claim_id is distinct from p_claim_id or p_claim_id is null then
     perform private.fail('claim_lost', 'This attempt no longer holds the delivery (unknown id, or the lease ended and it was claimed again).', 'P0002');

@@ -37,10 +37,46 @@ async function recipient(tokenCount = 1): Promise<Recipient> {
   return { id: u.id, phone: `+${u.phone}`, email, tokens };
 }
 
-async function notifyUser(userId: string, type: string, title = `T ${randomUUID().slice(0, 8)}`): Promise<{ id: string; title: string; deliveries: Record<string, string> }> {
-  const [n] = await sql()`insert into public.notifications (user_id, type, title, body, data) values (${userId}, ${type}, ${title}, 'Your order is on its way.', ${sql().json({ order_number: 'R-1042', total: 250000 })}) returning id`;
-  const rows = await sql()`select id, channel from public.notification_deliveries where notification_id = ${n.id}`;
-  return { id: n.id, title, deliveries: Object.fromEntries(rows.map((r) => [r.channel, r.id])) };
+interface Made {
+  id: string;
+  title: string;
+  deliveries: Record<string, string>;
+}
+
+/**
+ * Notifications whose deliveries this test sends itself: queued, then held back
+ * (not due) in the same transaction, and the after-commit call that the
+ * database makes for them awaited, so no other run takes them before the test
+ * makes them due.
+ */
+async function notifyHeld(userId: string, type: string, count = 1): Promise<Made[]> {
+  const { made, request } = await sql().begin(async (tx) => {
+    const titles = Array.from({ length: count }, () => `T ${randomUUID().slice(0, 8)}`);
+    const notes = await tx`insert into public.notifications (user_id, type, title, body, data)
+      select ${userId}, ${type}, t, 'Your order is on its way.', ${tx.json({ order_number: 'R-1042', total: 250000 })}
+      from unnest(${titles}::text[]) with ordinality as x (t, i) order by i returning id, title`;
+    const rows = await tx`update public.notification_deliveries set next_attempt_at = now() + interval '1 hour'
+      where notification_id = any(${notes.map((n) => n.id)}::uuid[]) returning id, channel, notification_id`;
+    const [req] = rows.length ? await tx`select id from net.http_request_queue where convert_from(body, 'utf8') like ${`%${rows[0].id}%`}` : [];
+    return {
+      request: req?.id as string | undefined,
+      made: notes.map((n) => ({ id: n.id, title: n.title, deliveries: Object.fromEntries(rows.filter((r) => r.notification_id === n.id).map((r) => [r.channel, r.id])) })),
+    };
+  });
+  if (request) await waitFor(async () => (await sql()`select 1 from net._http_response where id = ${request}`).length > 0);
+  return made;
+}
+
+async function notifyUser(userId: string, type: string): Promise<Made> {
+  return (await notifyHeld(userId, type))[0];
+}
+
+async function waitFor(check: () => Promise<boolean>, what = 'the condition'): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function invoke(body: unknown, url = `${env.url}/functions/v1/notify`, key = env.serviceRoleKey): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -55,6 +91,17 @@ async function delivery(id: string) {
 
 const makeDue = (ids: string[]) => sql()`update public.notification_deliveries set next_attempt_at = now() where id = any(${ids}::uuid[])`;
 
+/** Makes the deliveries due and runs notify for them. */
+async function sendNow(ids: string[], url?: string) {
+  await makeDue(ids);
+  return invoke({ delivery_ids: ids }, url);
+}
+
+// The every-minute sweep would race the runs these tests make themselves.
+const sweep = (active: boolean) => sql()`select cron.alter_job(jobid, active => ${active}) from cron.job where jobname = 'notify-sweep'`;
+beforeAll(() => sweep(false));
+afterAll(() => sweep(true));
+
 describe.runIf(env.embedded)('notify', () => {
   it('delivers each channel the recipient wants: FCM v1 through firebase-admin, SMS, Resend', async () => {
     const r = await recipient();
@@ -64,7 +111,7 @@ describe.runIf(env.embedded)('notify', () => {
     expect(Object.keys(update.deliveries).sort()).toEqual(['email', 'push']);
     const ids = [...Object.values(critical.deliveries), ...Object.values(update.deliveries)];
 
-    const run = await invoke({ delivery_ids: ids });
+    const run = await sendNow(ids);
     expect(run).toEqual({ status: 200, body: { claimed: 5, sent: 5, failed: 0, dead: 0 } });
 
     // Push: firebase-admin got a token from Google's token endpoint and called FCM by its real name.
@@ -110,6 +157,7 @@ describe.runIf(env.embedded)('notify', () => {
     const r = await recipient();
     const { deliveries } = await notifyUser(r.id, 'account');
     await failCalls(fakes.fcmUrl, { match: r.tokens[0], status: 500, body: fcmError(500, 'INTERNAL'), times: 6 });
+    await makeDue([deliveries.push]);
     const delays: number[] = [];
     for (let attempt = 1; attempt <= 6; attempt++) {
       expect((await invoke({ delivery_ids: [deliveries.push] })).body).toMatchObject({ claimed: 1, sent: 0 });
@@ -138,7 +186,7 @@ describe.runIf(env.embedded)('notify', () => {
     await failCalls(fakes.fcmUrl, { match: unregistered, status: 404, body: fcmError(404, 'UNREGISTERED'), times: 1 });
     await failCalls(fakes.fcmUrl, { match: invalid, status: 400, body: fcmError(400, 'INVALID_ARGUMENT'), times: 1 });
     const { deliveries } = await notifyUser(r.id, 'order_update');
-    expect((await invoke({ delivery_ids: [deliveries.push] })).body).toMatchObject({ claimed: 1, sent: 1 });
+    expect((await sendNow([deliveries.push])).body).toMatchObject({ claimed: 1, sent: 1 });
     const tokens = await sql()`select token, active, deactivated_reason from public.device_tokens where user_id = ${r.id} order by token`;
     expect(Object.fromEntries(tokens.map((t) => [t.token, [t.active, t.deactivated_reason]]))).toEqual({
       [good]: [true, null],
@@ -147,7 +195,7 @@ describe.runIf(env.embedded)('notify', () => {
     });
     // Only the good token is used from now on.
     const next = await notifyUser(r.id, 'order_update');
-    await invoke({ delivery_ids: [next.deliveries.push] });
+    await sendNow([next.deliveries.push]);
     expect(await fakeCalls(fakes.fcmUrl, unregistered)).toHaveLength(1);
     expect(await fakeCalls(fakes.fcmUrl, good)).toHaveLength(2);
   });
@@ -156,7 +204,7 @@ describe.runIf(env.embedded)('notify', () => {
     const r = await recipient();
     await failCalls(fakes.fcmUrl, { match: r.tokens[0], status: 404, body: fcmError(404, 'UNREGISTERED'), times: 1 });
     const { deliveries } = await notifyUser(r.id, 'account');
-    expect((await invoke({ delivery_ids: [deliveries.push] })).body).toMatchObject({ claimed: 1, dead: 1 });
+    expect((await sendNow([deliveries.push])).body).toMatchObject({ claimed: 1, dead: 1 });
     expect(await delivery(deliveries.push)).toMatchObject({ status: 'dead', attempts: 1, last_error: 'no_active_devices: messaging/registration-token-not-registered' });
     // With no active device left, new notifications queue no push at all.
     expect(Object.keys((await notifyUser(r.id, 'account')).deliveries).sort()).toEqual(['email']);
@@ -164,10 +212,10 @@ describe.runIf(env.embedded)('notify', () => {
 
   it('sends each delivery exactly once with four runs at the same time', async () => {
     const r = await recipient();
-    const notes = [];
-    for (let i = 0; i < 10; i++) notes.push(await notifyUser(r.id, 'security_alert'));
+    const notes = await notifyHeld(r.id, 'security_alert', 10);
     const ids = notes.flatMap((n) => Object.values(n.deliveries));
     expect(ids).toHaveLength(30);
+    await makeDue(ids);
     const runs = await Promise.all([0, 1, 2, 3].map(() => invoke({ delivery_ids: ids, limit: 5 })));
     for (const run of runs) expect(run.status).toBe(200);
     expect(runs.reduce((sum, run) => sum + Number(run.body.claimed), 0)).toBe(30);
@@ -191,6 +239,62 @@ describe.runIf(env.embedded)('notify', () => {
     expect((await invoke({ surprise: true })).body).toMatchObject({ code: 'invalid_request' });
     const res = await fetch(`${env.url}/functions/v1/notify`, { method: 'POST', headers: { authorization: `Bearer ${env.serviceRoleKey}` }, body: '{not json' });
     expect(res.status).toBe(400);
+  });
+});
+
+// What starts notify: the database, right after commit, and the notify-sweep job.
+describe.runIf(env.embedded)('starting notify', () => {
+  const sentTitles = async (token: string) => (await fakeCalls(fakes.fcmUrl, token)).map((c) => JSON.parse(c.body).message.notification.title);
+
+  it('delivers right after the notification commits, with no call from anyone', async () => {
+    const r = await recipient();
+    const [n] = await sql()`insert into public.notifications (user_id, type, title, body) values (${r.id}, 'order_update', 'On its way', 'Rider left') returning id`;
+    await waitFor(async () => (await sql()`select 1 from public.notification_deliveries where notification_id = ${n.id} and status = 'sent'`).length === 2, 'both deliveries sent');
+    expect(await sentTitles(r.tokens[0])).toEqual(['On its way']);
+    expect(await fakeCalls(fakes.emailUrl, r.email)).toHaveLength(1);
+  });
+
+  it('sends nothing for a notification whose transaction rolled back', async () => {
+    const r = await recipient();
+    await sql().begin(async (tx) => {
+      await tx`insert into public.notifications (user_id, type, title, body) values (${r.id}, 'order_update', 'Never happened', 'x')`;
+      await tx`select 1 / 0`;
+    }).catch(() => {});
+    await sql()`insert into public.notifications (user_id, type, title, body) values (${r.id}, 'order_update', 'Committed', 'x')`;
+    await waitFor(async () => (await sentTitles(r.tokens[0])).includes('Committed'), 'the committed push');
+    expect(await sentTitles(r.tokens[0])).toEqual(['Committed']);
+  });
+
+  it('never fails the transaction that makes the notification, even without the Vault secrets', async () => {
+    const r = await recipient();
+    let seen: { calls: number; deliveries: number } | undefined;
+    await sql().begin(async (tx) => {
+      await tx`delete from vault.secrets where name in ('project_url', 'service_role_key')`;
+      const [before] = await tx`select count(*)::int as n from net.http_request_queue`;
+      const [n] = await tx`insert into public.notifications (user_id, type, title, body) values (${r.id}, 'order_update', 'Quiet', 'x') returning id`;
+      const [after] = await tx`select count(*)::int as n from net.http_request_queue`;
+      const rows = await tx`select 1 from public.notification_deliveries where notification_id = ${n.id}`;
+      seen = { calls: after.n - before.n, deliveries: rows.length };
+      throw new Error('roll back: the secrets stay');
+    }).catch(() => {});
+    // Queued for the sweep, no call without a URL and key, and the insert went through.
+    expect(seen).toEqual({ calls: 0, deliveries: 2 });
+  });
+
+  it('runs the notify-sweep command every minute, which sends what is due (retries)', async () => {
+    const jobs = await sql()`select jobname, schedule, command, username from cron.job where jobname in ('notify-sweep', 'cleanup-notifications', 'weekly-vendor-report') order by jobname`;
+    expect(jobs.map((j) => [j.jobname, j.schedule, j.username])).toEqual([
+      ['cleanup-notifications', '30 2 * * *', 'postgres'],
+      ['notify-sweep', '* * * * *', 'postgres'],
+      ['weekly-vendor-report', '0 8 * * 1', 'postgres'],
+    ]);
+    const r = await recipient();
+    const { deliveries } = await notifyUser(r.id, 'account');
+    await makeDue(Object.values(deliveries));
+    const sweepCommand = jobs.find((j) => j.jobname === 'notify-sweep')!.command as string;
+    await sql().unsafe(sweepCommand);
+    await waitFor(async () => (await sql()`select 1 from public.notification_deliveries where id = any(${Object.values(deliveries)}::uuid[]) and status = 'sent'`).length === 2, 'the swept deliveries sent');
+    expect(await fakeCalls(fakes.fcmUrl, r.tokens[0])).toHaveLength(1);
   });
 });
 
@@ -220,7 +324,7 @@ describe.runIf(env.embedded)('notify without provider secrets', () => {
     const r = await recipient();
     const { deliveries } = await notifyUser(r.id, 'security_alert');
     const ids = Object.values(deliveries);
-    expect((await invoke({ delivery_ids: ids }, url)).body).toEqual({ claimed: 3, sent: 0, failed: 3, dead: 0 });
+    expect((await sendNow(ids, url)).body).toEqual({ claimed: 3, sent: 0, failed: 3, dead: 0 });
     expect(await delivery(deliveries.push)).toMatchObject({ status: 'failed', attempts: 1, delay: 60, last_error: 'push_not_configured: FIREBASE_SERVICE_ACCOUNT is not set' });
     expect(await delivery(deliveries.email)).toMatchObject({ status: 'failed', attempts: 1, delay: 60, last_error: 'email_not_configured: RESEND_API_KEY is not set' });
     expect(await delivery(deliveries.sms)).toMatchObject({ status: 'failed', attempts: 1, delay: 60, last_error: 'sms_not_configured: SMS_PROVIDER is not set' });
@@ -230,7 +334,6 @@ describe.runIf(env.embedded)('notify without provider secrets', () => {
     expect(await fakeCalls(fakes.smsUrl, r.phone.slice(1))).toHaveLength(0);
 
     // Configured later (the stack's own notify has the secrets): the retry delivers.
-    await makeDue(ids);
-    expect((await invoke({ delivery_ids: ids })).body).toMatchObject({ claimed: 3, sent: 3 });
+    expect((await sendNow(ids)).body).toMatchObject({ claimed: 3, sent: 3 });
   });
 });
