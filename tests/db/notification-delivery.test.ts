@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { asAnon, asService, asUser, createUser, serviceSql } from '../helpers/db.ts';
+import { makeDue, notifyHeld } from '../helpers/outbox.ts';
 
 const sql = () => serviceSql();
 
@@ -32,6 +33,13 @@ async function reachableUser(): Promise<{ id: string; token: string }> {
   const u = await createUser();
   await withEmail(u.id);
   return { id: u.id, token: await device(u.id) };
+}
+
+/** The delivery ids of a new notification, due now and claimed by nobody yet. */
+async function dueDeliveries(userId: string, type = 'order_update'): Promise<Record<string, string>> {
+  const [{ deliveries }] = await notifyHeld(userId, type);
+  await makeDue(Object.values(deliveries));
+  return deliveries;
 }
 
 async function claim(ids: string[], lease = 120) {
@@ -102,12 +110,14 @@ describe('queueing deliveries', () => {
 describe('claiming and completing', () => {
   it('gives each due delivery to one claimer at a time', async () => {
     const u = await reachableUser();
-    const ids = (await sql()`select id from public.notification_deliveries where notification_id = ${await notify(u.id)}`).map((r) => r.id);
+    const [held] = await notifyHeld(u.id, 'order_update');
+    const ids = Object.values(held.deliveries);
+    await makeDue(ids);
     const results = await Promise.all([claim(ids), claim(ids), claim(ids), claim(ids)]);
     const claimed = results.flat().map((r) => r.id).sort();
     expect(claimed).toEqual([...ids].sort());
     const push = results.flat().find((r) => r.channel === 'push')!;
-    expect(push).toMatchObject({ attempts: 1, title: 'Title', body: 'Body', type: 'order_update', tokens: [u.token] });
+    expect(push).toMatchObject({ attempts: 1, title: held.title, body: 'Your order is on its way.', type: 'order_update', tokens: [u.token], data: { order_number: 'R-1042' } });
     expect(push.email).toBe(`${u.id}@example.test`);
     // Claimed rows are not due again while the lease runs.
     expect(await claim(ids)).toHaveLength(0);
@@ -115,7 +125,7 @@ describe('claiming and completing', () => {
 
   it('retries with backoff 1 min, 5 min, 30 min, 2 h, 12 h, then marks the delivery dead', async () => {
     const u = await reachableUser();
-    const [{ id }] = await sql()`select id from public.notification_deliveries where notification_id = ${await notify(u.id)} and channel = 'push'`;
+    const id = (await dueDeliveries(u.id)).push;
     const delays: number[] = [];
     for (let attempt = 1; attempt <= 6; attempt++) {
       const [c] = await claim([id]);
@@ -141,8 +151,9 @@ describe('claiming and completing', () => {
 
   it('summarises the outcome on the notification', async () => {
     const u = await reachableUser();
-    const nid = await notify(u.id);
-    const rows = await claim((await sql()`select id from public.notification_deliveries where notification_id = ${nid}`).map((r) => r.id));
+    const deliveries = await dueDeliveries(u.id);
+    const rows = await claim(Object.values(deliveries));
+    const [{ nid }] = await sql()`select notification_id as nid from public.notification_deliveries where id = ${deliveries.push}`;
     await complete(rows[0].id, rows[0].claim_id, 'sent');
     await complete(rows[1].id, rows[1].claim_id, 'dead', 'no_active_devices');
     const [n] = await sql()`select delivery_status, delivery_attempts from public.notifications where id = ${nid}`;
@@ -155,7 +166,7 @@ describe('claiming and completing', () => {
 
   it('refuses an outcome from an attempt that no longer holds the row', async () => {
     const u = await reachableUser();
-    const [{ id }] = await sql()`select id from public.notification_deliveries where notification_id = ${await notify(u.id)} and channel = 'email'`;
+    const id = (await dueDeliveries(u.id)).email;
     const [first] = await claim([id], 10);
     // The first sender's lease ends (it died or hung); another claims the row.
     await sql()`update public.notification_deliveries set next_attempt_at = now() where id = ${id}`;

@@ -15,6 +15,7 @@ import { FIREBASE_PROJECT_ID, fcmError } from '../fakes/google.ts';
 import { failCalls, fakeCalls } from '../fakes/recorder.ts';
 import { asUser, createUser, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { makeDue, notifyHeld, waitFor, type HeldNotification } from '../helpers/outbox.ts';
 import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
 const env = stackEnv();
@@ -37,46 +38,8 @@ async function recipient(tokenCount = 1): Promise<Recipient> {
   return { id: u.id, phone: `+${u.phone}`, email, tokens };
 }
 
-interface Made {
-  id: string;
-  title: string;
-  deliveries: Record<string, string>;
-}
-
-/**
- * Notifications whose deliveries this test sends itself: queued, then held back
- * (not due) in the same transaction, and the after-commit call that the
- * database makes for them awaited, so no other run takes them before the test
- * makes them due.
- */
-async function notifyHeld(userId: string, type: string, count = 1): Promise<Made[]> {
-  const { made, request } = await sql().begin(async (tx) => {
-    const titles = Array.from({ length: count }, () => `T ${randomUUID().slice(0, 8)}`);
-    const notes = await tx`insert into public.notifications (user_id, type, title, body, data)
-      select ${userId}, ${type}, t, 'Your order is on its way.', ${tx.json({ order_number: 'R-1042', total: 250000 })}
-      from unnest(${titles}::text[]) with ordinality as x (t, i) order by i returning id, title`;
-    const rows = await tx`update public.notification_deliveries set next_attempt_at = now() + interval '1 hour'
-      where notification_id = any(${notes.map((n) => n.id)}::uuid[]) returning id, channel, notification_id`;
-    const [req] = rows.length ? await tx`select id from net.http_request_queue where convert_from(body, 'utf8') like ${`%${rows[0].id}%`}` : [];
-    return {
-      request: req?.id as string | undefined,
-      made: notes.map((n) => ({ id: n.id, title: n.title, deliveries: Object.fromEntries(rows.filter((r) => r.notification_id === n.id).map((r) => [r.channel, r.id])) })),
-    };
-  });
-  if (request) await waitFor(async () => (await sql()`select 1 from net._http_response where id = ${request}`).length > 0);
-  return made;
-}
-
-async function notifyUser(userId: string, type: string): Promise<Made> {
+async function notifyUser(userId: string, type: string): Promise<HeldNotification> {
   return (await notifyHeld(userId, type))[0];
-}
-
-async function waitFor(check: () => Promise<boolean>, what = 'the condition'): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function invoke(body: unknown, url = `${env.url}/functions/v1/notify`, key = env.serviceRoleKey): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -88,8 +51,6 @@ async function delivery(id: string) {
   const [row] = await sql()`select *, extract(epoch from next_attempt_at - updated_at)::int as delay from public.notification_deliveries where id = ${id}`;
   return row;
 }
-
-const makeDue = (ids: string[]) => sql()`update public.notification_deliveries set next_attempt_at = now() where id = any(${ids}::uuid[])`;
 
 /** Makes the deliveries due and runs notify for them. */
 async function sendNow(ids: string[], url?: string) {
