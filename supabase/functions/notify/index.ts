@@ -65,6 +65,8 @@ async function deliverSms(d: Claimed): Promise<Outcome> {
       const final = err.status >= 400 && err.status < 500 && ![401, 403, 429].includes(err.status);
       return { outcome: final ? 'dead' : 'retry', error: err.message };
     }
+    // fetch rejects with a TypeError when the provider cannot be reached.
+    if (err instanceof TypeError) return { outcome: 'retry', error: `sms_unreachable: ${err.message.slice(0, 200)}` };
     throw err;
   }
 }
