@@ -259,26 +259,42 @@ describe.runIf(env.embedded)('starting notify', () => {
   });
 });
 
-// The same function deployed without any channel's secrets.
-describe.runIf(env.embedded)('notify without provider secrets', () => {
-  let gateway: Gateway;
-  let service: Service;
+// The same function deployed without any channel's secrets, and with providers that cannot be reached.
+describe.runIf(env.embedded)('notify without its providers', () => {
+  const deployed: Array<{ gateway: Gateway; service: Service }> = [];
   let url: string;
+  let unreachableUrl: string;
+
+  async function deploy(functionsEnv: Record<string, string>): Promise<string> {
+    const config = loadConfig({ apiPort: await freePort(), dbPort: Number(new URL(env.dbUrl).port), functionsEnv });
+    const service = createFunctionsService({ config, log: () => {} });
+    const gateway = createGateway(config, [service], async () => ({ ok: true }), () => {});
+    await new Promise<void>((resolve) => gateway.server.listen(config.apiPort, config.host, resolve));
+    deployed.push({ gateway, service });
+    return `${config.apiUrl}/functions/v1/notify`;
+  }
 
   beforeAll(async () => {
-    const config = loadConfig({
-      apiPort: await freePort(),
-      dbPort: Number(new URL(env.dbUrl).port),
-      functionsEnv: { FIREBASE_SERVICE_ACCOUNT: '', RESEND_API_KEY: '', SMS_PROVIDER: '', TERMII_BASE_URL: fakes.smsUrl, RESEND_BASE_URL: fakes.emailUrl },
-    });
-    service = createFunctionsService({ config, log: () => {} });
-    gateway = createGateway(config, [service], async () => ({ ok: true }), () => {});
-    await new Promise<void>((resolve) => gateway.server.listen(config.apiPort, config.host, resolve));
-    url = `${config.apiUrl}/functions/v1/notify`;
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    [url, unreachableUrl] = await Promise.all([
+      deploy({ FIREBASE_SERVICE_ACCOUNT: '', RESEND_API_KEY: '', SMS_PROVIDER: '', TERMII_BASE_URL: fakes.smsUrl, RESEND_BASE_URL: fakes.emailUrl }),
+      deploy({ FIREBASE_SERVICE_ACCOUNT: '', TERMII_BASE_URL: closed, RESEND_BASE_URL: closed }),
+    ]);
   });
   afterAll(async () => {
-    await gateway?.close();
-    await service?.close();
+    for (const d of deployed) {
+      await d.gateway.close();
+      await d.service.close();
+    }
+  });
+
+  it('retries when a provider cannot be reached', async () => {
+    const r = await recipient();
+    const { deliveries } = await notifyUser(r.id, 'security_alert');
+    const ids = [deliveries.sms, deliveries.email];
+    expect((await sendNow(ids, unreachableUrl)).body).toEqual({ claimed: 2, sent: 0, failed: 2, dead: 0 });
+    expect(await delivery(deliveries.sms)).toMatchObject({ status: 'failed', delay: 60, last_error: expect.stringMatching(/^sms_unreachable: /) });
+    expect(await delivery(deliveries.email)).toMatchObject({ status: 'failed', delay: 60, last_error: expect.stringMatching(/^resend: application_error: Unable to fetch data/) });
   });
 
   it('fails each delivery with the channel named in last_error, on the normal backoff, so it does not spin', async () => {
