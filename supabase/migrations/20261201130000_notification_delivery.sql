@@ -152,7 +152,7 @@ comment on table public.notification_deliveries is 'Outbox of out-of-app deliver
 comment on column public.notification_deliveries.id is 'Delivery id.';
 comment on column public.notification_deliveries.notification_id is 'The notification delivered.';
 comment on column public.notification_deliveries.user_id is 'Recipient (the notification''s user).';
-comment on column public.notification_deliveries.channel is 'push (FCM to every active device), sms (the profile''s phone) or email (the account''s email).';
+comment on column public.notification_deliveries.channel is 'push (FCM to every active device), sms (the profile''s phone) or email (the account''s confirmed email).';
 comment on column public.notification_deliveries.status is 'queued (never tried), sent, failed (last attempt failed; retried at next_attempt_at) or dead (gave up).';
 comment on column public.notification_deliveries.attempts is 'Attempts made so far.';
 comment on column public.notification_deliveries.next_attempt_at is 'When the row is next due (also the end of a running attempt''s lease).';
@@ -218,7 +218,8 @@ begin
     and case c.channel
       when 'push' then exists (select 1 from public.device_tokens d where d.user_id = n.user_id and d.active)
       when 'sms' then exists (select 1 from public.profiles pr where pr.id = n.user_id and pr.phone is not null)
-      else exists (select 1 from auth.users u where u.id = n.user_id and u.email is not null and u.email <> '')
+      -- Only a confirmed address: an unconfirmed one may belong to someone else.
+      else exists (select 1 from auth.users u where u.id = n.user_id and u.email <> '' and u.email_confirmed_at is not null)
     end;
 
   update public.notifications n set delivery_status = 'skipped'
@@ -280,7 +281,7 @@ begin
     returning d.*
   )
   select c.id, c.claim_id, c.channel, c.attempts, n.id, n.user_id, n.type, n.title, n.body, n.data,
-         pr.phone, u.email::text,
+         pr.phone, case when u.email_confirmed_at is not null then u.email::text end,
          array(select t.token from public.device_tokens t where t.user_id = c.user_id and t.active order by t.last_seen_at desc limit 20)
   from claimed c
   join public.notifications n on n.id = c.notification_id

@@ -10,7 +10,7 @@ import { makeDue, notifyHeld } from '../helpers/outbox.ts';
 const sql = () => serviceSql();
 
 async function withEmail(userId: string, email = `${userId}@example.test`): Promise<void> {
-  await sql()`update auth.users set email = ${email} where id = ${userId}`;
+  await sql()`update auth.users set email = ${email}, email_confirmed_at = now() where id = ${userId}`;
 }
 
 async function device(userId: string, token = `tok_${randomUUID()}`): Promise<string> {
@@ -75,6 +75,9 @@ describe('queueing deliveries', () => {
     // A deactivated device is no destination either.
     const token = await device(u.id);
     await asService((tx) => tx`select public.deactivate_device_tokens(${[token]}, 'messaging/registration-token-not-registered')`);
+    expect(await channels(await notify(u.id, 'account'))).toEqual([]);
+    // An email address that is not confirmed may be someone else's: no email.
+    await sql()`update auth.users set email = ${`x${u.id.slice(0, 8)}@example.test`}, email_confirmed_at = null where id = ${u.id}`;
     expect(await channels(await notify(u.id, 'account'))).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ const sql = () => serviceSql();
 describe('cleanup-notifications', () => {
   it('deletes read notifications after 90 days and finished deliveries after 30, nothing else', async () => {
     const c = await createCustomer();
-    await sql()`update auth.users set email = ${`c${c.id.slice(0, 8)}@example.test`} where id = ${c.id}`;
+    await sql()`update auth.users set email = ${`c${c.id.slice(0, 8)}@example.test`}, email_confirmed_at = now() where id = ${c.id}`;
     const ids = await sql().begin(async (tx) => {
       // Backdating updated_at needs the touch trigger out of the way.
       await tx`set local session_replication_role = replica`;
@@ -49,7 +49,7 @@ describe('cleanup-notifications', () => {
 describe('weekly-vendor-report', () => {
   it('notifies each active vendor owner once per week with orders, sales, commission and top 3 items, and queues the email', async () => {
     const vendor = await createVendor();
-    await sql()`update auth.users set email = ${`v${vendor.owner.id.slice(0, 8)}@example.test`} where id = ${vendor.owner.id}`;
+    await sql()`update auth.users set email = ${`v${vendor.owner.id.slice(0, 8)}@example.test`}, email_confirmed_at = now() where id = ${vendor.owner.id}`;
     const customer = await createCustomer();
     await fundWallet(customer.id, 10_000_000);
     const lines = [

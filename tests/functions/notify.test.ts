@@ -32,7 +32,7 @@ interface Recipient {
 async function recipient(tokenCount = 1): Promise<Recipient> {
   const u = await createUser();
   const email = `u${u.id.slice(0, 8)}@example.test`;
-  await sql()`update auth.users set email = ${email} where id = ${u.id}`;
+  await sql()`update auth.users set email = ${email}, email_confirmed_at = now() where id = ${u.id}`;
   const tokens = Array.from({ length: tokenCount }, () => `fcm_${randomUUID()}`);
   for (const t of tokens) await asUser(u.id, (tx) => tx`select public.register_device(${t}, 'android')`);
   return { id: u.id, phone: `+${u.phone}`, email, tokens };
