@@ -33,7 +33,7 @@ export async function sendEmail(to: string, subject: string, text: string, idemp
   const from = Deno.env.get('EMAIL_FROM');
   if (!from) throw new EmailNotConfigured('email_not_configured: EMAIL_FROM is not set');
   const html = `<p>${escapeHtml(text).replace(/\n/g, '<br>')}</p>`;
-  const { data, error } = await resend.emails.send({ from, to: [to], subject, text, html }, { idempotencyKey });
+  const { data, error } = await resend.emails.send({ from, to: [to], subject, text, html }, { idempotencyKey, signal: AbortSignal.timeout(20_000) });
   if (error || !data) {
     const e = error as { statusCode?: number | null; name?: string; message?: string } | null;
     throw new EmailError(e?.statusCode ?? null, `resend: ${e?.name ?? 'error'}: ${String(e?.message ?? 'no answer').slice(0, 200)}`);

@@ -36,6 +36,11 @@ type Outcome = { outcome: 'sent'; messageId: string } | { outcome: 'retry' | 'de
 const RUN_BUDGET_MS = 25_000;
 /** Deliveries sent at once within a batch. */
 const PARALLEL = 8;
+/**
+ * How long a claimed row stays ours: longer than the platform lets a request
+ * run (150 s idle), so a row is only claimed again once its sender is gone.
+ */
+const LEASE_SECONDS = 300;
 
 async function deliverPush(d: Claimed): Promise<Outcome> {
   if (d.tokens.length === 0) return { outcome: 'dead', error: 'no_active_devices' };
@@ -142,7 +147,7 @@ serve('notify', async (req) => {
   const started = Date.now();
   do {
     const batch = await asServiceRole((sql) => sql<Claimed[]>`
-      select * from public.claim_notification_deliveries(${limit}::integer, ${ids ?? null}::uuid[])`);
+      select * from public.claim_notification_deliveries(${limit}::integer, ${ids ?? null}::uuid[], ${LEASE_SECONDS}::integer)`);
     if (batch.length === 0) break;
     counts.claimed += batch.length;
     for (const status of await inParallel(batch, PARALLEL, deliver)) counts[status] = (counts[status] ?? 0) + 1;
