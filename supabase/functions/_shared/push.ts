@@ -50,7 +50,8 @@ async function messaging(): Promise<Messaging> {
   }
   if (cached) await deleteApp(cached.app);
   const proxy = proxyFor('fcm.googleapis.com');
-  const httpAgent = proxy ? new HttpsProxyAgent(proxy) : undefined;
+  // Keep-alive: one tunnel and TLS session serve many sends.
+  const httpAgent = proxy ? new HttpsProxyAgent(proxy, { keepAlive: true }) : undefined;
   // A named app, so a changed secret (a new worker would also do) never mixes credentials.
   const app = initializeApp({ credential: cert(account, httpAgent), projectId: account.project_id, httpAgent }, `notify-${crypto.randomUUID()}`);
   cached = { key: raw, app, messaging: getMessaging(app) };

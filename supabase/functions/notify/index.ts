@@ -151,7 +151,9 @@ serve('notify', async (req) => {
     if (batch.length === 0) break;
     counts.claimed += batch.length;
     for (const status of await inParallel(batch, PARALLEL, deliver)) counts[status] = (counts[status] ?? 0) + 1;
-    // A row that failed is due again only after its backoff, so this ends when the due rows are done.
+    // A short batch of named rows was all of them that were due. A row that
+    // failed is due again only after its backoff, so a sweep ends when the due rows are done.
+    if (ids && batch.length < limit) break;
   } while (Date.now() - started < RUN_BUDGET_MS);
   return json(counts);
 });
