@@ -155,6 +155,12 @@ export default async function notifyBench(ctx: BenchContext): Promise<void> {
     for (const ch of channels) await ch.unsubscribe();
     for (const c of clients) c.realtime.disconnect();
     await sql`update vault.secrets set secret = ${projectUrl} where name = 'project_url'`;
+    // Calls already queued for the bench's gateway go out before it closes.
+    await until(async () => {
+      const [r] = await sql`select (select count(*) from net.http_request_queue)::int as queued,
+        (select coalesce(max(id), 0) from net._http_response) >= (select last_value from net.http_request_queue_id_seq) as answered`;
+      return r.queued === 0 && r.answered;
+    }, 'the queued notify calls').catch(() => {});
     await sql.end();
     await gateway.close();
     await functions.close();
