@@ -164,24 +164,34 @@ export function checkPostgresBinaries(pkgDir: string | null): void {
 
 const standInsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'extensions');
 
+/** The `stand-in revision: N` a stand-in file declares (0 when it declares none). */
+function standInRevision(content: Buffer): number {
+  return Number(/stand-in revision: (\d+)/.exec(content.subarray(0, 200).toString())?.[1] ?? 0);
+}
+
 /**
- * Copies the SQL-only stand-ins for pg_cron and pg_net (stack/extensions) into
+ * Copies the SQL-only stand-ins for pg_cron, pg_net and supabase_vault (stack/extensions) into
  * the binaries' share/extension folder, where `create extension` looks for
- * them (Postgres 17 has no extension_control_path). A file is replaced only
- * when it differs, through a rename, so a running Postgres never reads half a file.
+ * them (Postgres 17 has no extension_control_path). That folder is shared by
+ * every checkout using these node_modules, so a file is replaced only by a
+ * higher revision (or the same revision changed in place), never by an older
+ * one, and through a rename, so a running Postgres never reads half a file.
  */
 export function installStandInExtensions(pkgDir: string): void {
   const target = path.join(pkgDir, 'native', 'share', 'postgresql', 'extension');
   for (const name of readdirSync(standInsDir)) {
     const content = readFileSync(path.join(standInsDir, name));
     const dest = path.join(target, name);
-    if (existsSync(dest) && readFileSync(dest).equals(content)) continue;
+    if (existsSync(dest)) {
+      const installed = readFileSync(dest);
+      if (installed.equals(content) || standInRevision(installed) > standInRevision(content)) continue;
+    }
     const tmp = `${dest}.${process.pid}.tmp`;
     try {
       writeFileSync(tmp, content);
       renameSync(tmp, dest);
     } catch (err) {
-      throw new StackError(`cannot install the pg_cron/pg_net stand-ins into ${target}: ${(err as Error).message}`, 'make node_modules writable for the user running the stack');
+      throw new StackError(`cannot install the extension stand-ins into ${target}: ${(err as Error).message}`, 'make node_modules writable for the user running the stack');
     }
   }
 }

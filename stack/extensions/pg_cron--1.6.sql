@@ -1,3 +1,4 @@
+-- stand-in revision: 2 (raise it with every change: the highest revision installed wins)
 -- Local stand-in for pg_cron 1.6: the schema, tables, columns, defaults,
 -- grants, row security and functions of citusdata/pg_cron (pg_cron.sql plus its
 -- upgrade scripts up to 1.6), written in SQL instead of C. The stack's
@@ -85,7 +86,7 @@ declare
   result integer[] := '{}';
 begin
   foreach part in array pg_catalog.string_to_array(pg_catalog.lower(field), ',') loop
-    m := pg_catalog.regexp_match(part, '^(\*|([0-9a-z$]+)(-([0-9a-z]+))?)(/([0-9]+))?$');
+    m := pg_catalog.regexp_match(part, '^(\*|([0-9a-z$]+)(-([0-9a-z]+))?)(/([0-9]{1,4}))?$');
     if m is null then return null; end if;
     if m[1] = '*' then
       a := lo; b := hi;

@@ -1,3 +1,4 @@
+-- stand-in revision: 1 (raise it with every change: the highest revision installed wins)
 -- Local stand-in for pg_net 0.20.4: the schema, tables, types, functions and
 -- grants of supabase/pg_net (sql/pg_net.sql), with the C helpers written in SQL.
 -- Requests wait in net.http_request_queue; net.wake() sends a notification that

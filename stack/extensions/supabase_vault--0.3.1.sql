@@ -1,3 +1,4 @@
+-- stand-in revision: 1 (raise it with every change: the highest revision installed wins)
 -- Local stand-in for Supabase Vault 0.3.1: vault.secrets, the
 -- vault.decrypted_secrets view and vault.create_secret / vault.update_secret
 -- with Vault's signatures. Difference: nothing is encrypted (Vault encrypts

@@ -132,7 +132,7 @@ begin
     url => rtrim(base, '/') || '/functions/v1/reconcile',
     body => '{}'::jsonb,
     headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || service_key),
-    timeout_milliseconds => 60000
+    timeout_milliseconds => 120000
   );
 end
 $$;

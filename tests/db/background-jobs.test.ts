@@ -34,11 +34,33 @@ beforeAll(async () => {
 
 describe('job schedules', () => {
   it('schedules the jobs with cron.schedule under their names, as postgres, in UTC', async () => {
-    const jobs = await sql`select jobname, schedule, command, username, active from cron.job where jobname in ('expire-unpaid-orders', 'cancel-unaccepted-orders', 'reconcile-payments') order by jobname`;
+    // (tests/functions/reconcile.test.ts pauses reconcile-payments while it runs, so `active` is not compared.)
+    const jobs = await sql`select jobname, schedule, command, username from cron.job where jobname in ('expire-unpaid-orders', 'cancel-unaccepted-orders', 'reconcile-payments') order by jobname`;
     expect(jobs).toEqual([
-      { jobname: 'cancel-unaccepted-orders', schedule: '* * * * *', command: 'select public.cancel_unaccepted_orders()', username: 'postgres', active: true },
-      { jobname: 'expire-unpaid-orders', schedule: '* * * * *', command: 'select public.expire_unpaid_orders()', username: 'postgres', active: true },
-      { jobname: 'reconcile-payments', schedule: '*/2 * * * *', command: 'select private.request_payment_reconcile()', username: 'postgres', active: true },
+      { jobname: 'cancel-unaccepted-orders', schedule: '* * * * *', command: 'select public.cancel_unaccepted_orders()', username: 'postgres' },
+      { jobname: 'expire-unpaid-orders', schedule: '* * * * *', command: 'select public.expire_unpaid_orders()', username: 'postgres' },
+      { jobname: 'reconcile-payments', schedule: '*/2 * * * *', command: 'select private.request_payment_reconcile()', username: 'postgres' },
+    ]);
+    // The every-minute jobs stay active (tests/stack/cron.test.ts proves the scheduler runs active jobs).
+    expect(await sql`select count(*)::int as n from cron.job where jobname in ('expire-unpaid-orders', 'cancel-unaccepted-orders') and active`).toEqual([{ n: 2 }]);
+  });
+
+  it('the stack\'s scheduler runs the every-minute jobs by itself, as the owner postgres', { timeout: 90_000 }, async () => {
+    // Within a minute of the stack's start a minute turns, and both jobs run at it.
+    const until = Date.now() + 80_000;
+    let runs: Array<{ jobname: string; username: string; return_message: string }> = [];
+    while (Date.now() < until) {
+      runs = await sql`
+        select distinct on (j.jobname) j.jobname, d.username, d.return_message
+        from cron.job_run_details d join cron.job j using (jobid)
+        where j.jobname in ('expire-unpaid-orders', 'cancel-unaccepted-orders') and d.status = 'succeeded'
+        order by j.jobname, d.runid`;
+      if (runs.length === 2) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(runs).toEqual([
+      { jobname: 'cancel-unaccepted-orders', username: 'postgres', return_message: '1 row' },
+      { jobname: 'expire-unpaid-orders', username: 'postgres', return_message: '1 row' },
     ]);
   });
 

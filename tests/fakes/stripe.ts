@@ -1,7 +1,8 @@
 // Fake Stripe (https://docs.stripe.com/api/payment_intents): PaymentIntents
 // created with form-encoded bodies and the secret key as Bearer token, replayed
-// for a repeated Idempotency-Key, as Stripe does. Webhook events are built and
-// signed by tests (`stripeSignature`), as Stripe signs them.
+// for a repeated Idempotency-Key, as Stripe does, and retrieved by id. Tests
+// "pay" or cancel an intent through the control route POST /__fake/stripe/settle.
+// Webhook events are built and signed by tests (`stripeSignature`), as Stripe signs them.
 import { createHmac, randomBytes } from 'node:crypto';
 import { sendJson, startFake, type FakeServer } from './recorder.ts';
 
@@ -25,6 +26,18 @@ export function startFakeStripe(secretKey: string, port = 0): Promise<FakeServer
   const intents = new Map<string, Params>();
   const idempotent = new Map<string, { params: string; status: number; body: unknown }>();
   return startFake('Stripe', (req, res, body, url) => {
+    if (url.pathname === '/__fake/stripe/settle' && req.method === 'POST') {
+      const { id, status, amount_received } = JSON.parse(body);
+      const intent = intents.get(id);
+      if (!intent) {
+        sendJson(res, 404, { message: 'no such payment_intent' });
+        return true;
+      }
+      intent.status = status ?? 'succeeded';
+      intent.amount_received = intent.status === 'succeeded' ? amount_received ?? intent.amount : 0;
+      sendJson(res, 200, intent);
+      return true;
+    }
     if (req.headers.authorization !== `Bearer ${secretKey}`) {
       sendJson(res, 401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
       return true;

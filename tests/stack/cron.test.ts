@@ -70,7 +70,7 @@ describe('pg_cron SQL API', () => {
   });
 
   it('refuses invalid schedules with pg_cron\'s error', async () => {
-    for (const bad of ['x', '* * * *', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * * 13 *', '* * * * 8', '0 seconds', '60 seconds', '5-1 * * * *', '*/0 * * * *', '1 * * * * *']) {
+    for (const bad of ['x', '* * * *', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * * 13 *', '* * * * 8', '0 seconds', '60 seconds', '5-1 * * * *', '*/0 * * * *', '*/99999999999 * * * *', '1 * * * * *', 'jan * * * *']) {
       const err = await sql`select cron.schedule(${`bad-${tag}`}, ${bad}, 'select 1')`.catch((e) => e);
       expect(err, bad).toMatchObject({ code: '22023', message: `invalid schedule: ${bad}` });
       expect(err.hint).toContain('[1-59] seconds');
@@ -206,6 +206,35 @@ describe('pg_cron scheduler', () => {
     await sql`select cron.unschedule(${id}::bigint)`;
     await sql`delete from cron.job_run_details where username = ${role}`;
     await sql.unsafe(`revoke all on schema cron from ${role}; drop role ${role}`);
+  });
+
+  it('a job row written past cron.schedule runs only where its owner may connect', async () => {
+    const role = `cron_direct_${tag}`;
+    const db = `cron_probe_${tag}`;
+    await sql.unsafe(`create role ${role} login nosuperuser; grant usage on schema cron to ${role}`);
+    await sql.unsafe(`create database ${db}`);
+    await sql.unsafe(`revoke connect on database ${db} from public`);
+    try {
+      const [denied, missing] = await sql.begin(async (tx) => {
+        await tx.unsafe(`set local role ${role}`);
+        // Inserted directly (cron.job's policy allows one's own rows), skipping cron.schedule's checks.
+        const [a] = await tx`insert into cron.job (schedule, command, database) values ('1 seconds', 'select 1', ${db}) returning jobid`;
+        const [b] = await tx`insert into cron.job (schedule, command, database) values ('1 seconds', 'select 1', 'no_such_database') returning jobid`;
+        return [a.jobid, b.jobid];
+      });
+      expect((await firstRun(denied, 'failed')).return_message).toBe(`permission denied for database "${db}"`);
+      expect((await firstRun(missing, 'failed')).return_message).toBe('database "no_such_database" does not exist');
+      await sql`delete from cron.job where jobid in (${denied}, ${missing})`;
+      // Nor can a role write a job for someone else.
+      await expect(sql.begin(async (tx) => {
+        await tx.unsafe(`set local role ${role}`);
+        await tx`insert into cron.job (schedule, command, username) values ('1 seconds', 'select 1', 'postgres')`;
+      })).rejects.toThrow('new row violates row-level security policy');
+    } finally {
+      await sql`delete from cron.job_run_details where username = ${role}`;
+      await sql.unsafe(`drop database ${db} with (force)`);
+      await sql.unsafe(`revoke all on schema cron from ${role}; drop role ${role}`);
+    }
   });
 
   it('runs one instance of a job at a time', async () => {

@@ -76,6 +76,11 @@ describe('pg_net SQL API', () => {
     ]);
   });
 
+  it('reports its worker up, as pg_net\'s check_worker_is_up and wait_until_running do', async () => {
+    await sql`select net.check_worker_is_up()`;
+    await sql`select net.wait_until_running()`;
+  });
+
   it('refuses a POST whose Content-Type is not JSON', async () => {
     await expect(sql`select net.http_post(${base}, '{}', headers => '{"Content-Type": "text/plain"}')`).rejects.toThrow('Content-Type header must be "application/json"');
   });

@@ -132,9 +132,15 @@ export function startCronScheduler(config: StackConfig, log: (line: string) => v
       returning runid`;
     const finish = (status: 'succeeded' | 'failed', message: string) =>
       sql`update cron.job_run_details set status = ${status}, return_message = ${message}, end_time = now() where runid = ${runid}`;
-    const [role] = await sql<{ rolcanlogin: boolean }[]>`select rolcanlogin from pg_roles where rolname = ${job.username}`;
+    // What logging in as the owner would check (pg_cron's worker does log in as the owner), since the
+    // run connection below is a superuser's: rows written into cron.job directly skip cron.schedule's checks.
+    const [role] = await sql<{ rolcanlogin: boolean; connect: boolean | null }[]>`
+      select r.rolcanlogin, (select has_database_privilege(r.oid, d.oid, 'CONNECT') from pg_database d where d.datname = ${job.database}) as connect
+      from pg_roles r where r.rolname = ${job.username}`;
     if (!role) return void (await finish('failed', `role "${job.username}" does not exist`));
     if (!role.rolcanlogin) return void (await finish('failed', `role "${job.username}" is not permitted to log in`));
+    if (role.connect === null) return void (await finish('failed', `database "${job.database}" does not exist`));
+    if (!role.connect) return void (await finish('failed', `permission denied for database "${job.database}"`));
 
     const url = config.dbUrl.replace(/\/[^/?]*$/, `/${encodeURIComponent(job.database)}`);
     const conn = postgres(url, { max: 1, idle_timeout: 0, onnotice: () => {}, connection: { application_name: 'pg_cron' } });

@@ -9,7 +9,8 @@ import type { StackConfig } from '../../config.ts';
 
 /** pg_net.batch_size's default: rows taken from the queue per round. */
 const BATCH_SIZE = 200;
-const POLL_MS = 5_000;
+/** The safety net only: notifications are what wake the worker (and a reconnect drains the queue). */
+const POLL_MS = 30_000;
 /** pg_net.ttl's default. */
 const RESPONSE_TTL = '6 hours';
 
@@ -38,7 +39,7 @@ export interface NetWorker {
 
 export function startNetWorker(config: StackConfig, log: (line: string) => void): NetWorker {
   // One connection for LISTEN (it is what net.check_worker_is_up looks for) and one for the queue, released when idle.
-  const sql = postgres(config.dbUrl, { max: 1, idle_timeout: 30, onnotice: () => {}, connection: { application_name: 'pg_net worker' } });
+  const sql = postgres(config.dbUrl, { max: 1, idle_timeout: 10, onnotice: () => {}, connection: { application_name: 'pg_net worker' } });
   let closed = false;
   let draining: Promise<void> | null = null;
   let again = false;

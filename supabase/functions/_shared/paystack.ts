@@ -46,3 +46,11 @@ export function initializeTransaction(input: { email: string; amount: number; cu
 export function verifyTransaction(reference: string) {
   return call<PaystackTransaction>('GET', `/transaction/verify/${encodeURIComponent(reference)}`);
 }
+
+/** verifyTransaction, or null when Paystack has no transaction with this reference (it was never initialized). */
+export function verifyTransactionIfKnown(reference: string): Promise<PaystackTransaction | null> {
+  return verifyTransaction(reference).catch((err) => {
+    if (err instanceof HttpError && /answered 400: .*reference not found/i.test(err.message)) return null;
+    throw err;
+  });
+}

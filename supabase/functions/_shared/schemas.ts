@@ -29,3 +29,6 @@ export const NotifyRequest = z.object({
   limit: z.number().int().min(1).max(500).optional(),
 }).strict();
 export type NotifyRequest = z.infer<typeof NotifyRequest>;
+
+/** The reconcile function's body: the pg_cron job sends `{}`. */
+export const ReconcileRequest = z.object({ limit: z.number().int().min(1).max(500).optional() }).strict();
