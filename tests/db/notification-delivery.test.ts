@@ -62,8 +62,12 @@ describe('queueing deliveries', () => {
     expect(await channels(await notify(u.id, 'payment_failed'))).toEqual(['email', 'push', 'sms']);
     expect(await channels(await notify(u.id, 'security_alert'))).toEqual(['email', 'push', 'sms']);
     expect(await channels(await notify(u.id, 'account_suspended'))).toEqual(['email', 'push', 'sms']);
-    const [row] = await sql()`select * from public.notification_deliveries where user_id = ${u.id} limit 1`;
-    expect(row).toMatchObject({ status: 'queued', attempts: 0, last_error: null });
+    // As queued, seen inside the transaction (after commit notify starts on them at once).
+    const [row] = await sql().begin(async (tx) => {
+      const [n] = await tx`insert into public.notifications (user_id, type, title, body) values (${u.id}, 'account', 'Title', 'Body') returning id`;
+      return tx`select status, attempts, last_error, next_attempt_at <= now() as due from public.notification_deliveries where notification_id = ${n.id} and channel = 'push'`;
+    });
+    expect(row).toEqual({ status: 'queued', attempts: 0, last_error: null, due: true });
   });
 
   it('queues nothing for a channel without a destination, and marks such notifications skipped', async () => {
