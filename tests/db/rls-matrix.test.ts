@@ -85,7 +85,12 @@ beforeAll(async () => {
   await sql`insert into public.notification_preferences (user_id) values (${a.id})`;
   const [receivable] = await sql`select id from public.receivables where user_id = ${b.id}`;
   const [device] = await sql`insert into public.device_tokens (user_id, token, platform) values (${a.id}, 'fcm-token-of-a-0001', 'android') returning id`;
+  await sql`insert into public.notification_type_preferences (user_id, type, channel, enabled) values (${a.id}, 'announcement', 'email', false)`;
+  // A has an active device now, so a new notification queues a push delivery.
+  const [pushed] = await sql`insert into public.notifications (user_id, type, title, body) values (${a.id}, 'account', 'Welcome', 'Hello') returning id`;
+  const [delivery] = await sql`select id from public.notification_deliveries where notification_id = ${pushed.id} and channel = 'push'`;
   ids = {
+    delivery: delivery.id,
     A: a.id, addressA: a.addressId, orphan: orphan.id, doomed: doomed.id, X: x.id, Y: y.id, order: order.id, hours: hours.id,
     category: cat.id, group: group.id, item: item.id, event: event.id, wtx: wtx.id, note: note.id, ledger: ledger.id,
     payment: payment.id, pevent: pevent.id, device: device.id, refund: refund.id, receivable: receivable.id,
@@ -172,6 +177,13 @@ function matrix(): Record<string, Check[]> {
       { op: 'update', allowed: ['A', 'service'], run: async (tx) => count(await tx`update public.notification_preferences set sms_enabled = true where user_id = ${ids.A} returning 1`) },
       { op: 'delete', allowed: ['A', 'service'], run: async (tx) => count(await tx`delete from public.notification_preferences where user_id = ${ids.A} returning 1`) },
     ],
+    notification_type_preferences: [
+      { op: 'select', allowed: ['A', 'service'], run: async (tx) => count(await tx`select 1 from public.notification_type_preferences where user_id = ${ids.A}`) },
+      { op: 'insert', allowed: ['A', 'service'], run: async (tx) => count(await tx`insert into public.notification_type_preferences (user_id, type, channel, enabled) values (${ids.A}, 'order_update', 'sms', true) returning 1`) },
+      { op: 'update', allowed: ['A', 'service'], run: async (tx) => count(await tx`update public.notification_type_preferences set enabled = true where user_id = ${ids.A} returning 1`) },
+      { op: 'delete', allowed: ['A', 'service'], run: async (tx) => count(await tx`delete from public.notification_type_preferences where user_id = ${ids.A} returning 1`) },
+    ],
+    notification_deliveries: readOnly('notification_deliveries', 'delivery', ['A', 'admin', 'service'], 'last_error'),
     device_tokens: [
       { op: 'select', allowed: ['A', 'service'], run: sel('public.device_tokens', 'id', by('device')) },
       { op: 'insert', allowed: ['A', 'service'], run: async (tx) => count(await tx`insert into public.device_tokens (user_id, token, platform) values (${ids.A}, 'fcm-token-of-a-0002', 'ios') returning 1`) },

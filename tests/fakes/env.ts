@@ -5,6 +5,11 @@ export interface FakesEnv {
   paystackUrl: string;
   stripeUrl: string;
   smsUrl: string;
+  /** FCM HTTP v1 and Google's OAuth token endpoint (the functions reach them by name through a proxy; tests read the calls here). */
+  fcmUrl: string;
+  googleOAuthUrl: string;
+  /** Resend. */
+  emailUrl: string;
   /** The secrets the functions use (from supabase/functions/.env), to sign webhooks as the providers do. */
   secrets: Record<string, string>;
 }

@@ -67,7 +67,10 @@ export type Database = {
       }
       device_tokens: {
         Row: {
+          active: boolean
           created_at: string
+          deactivated_at: string | null
+          deactivated_reason: string | null
           id: string
           last_seen_at: string
           platform: string
@@ -75,7 +78,10 @@ export type Database = {
           user_id: string
         }
         Insert: {
+          active?: boolean
           created_at?: string
+          deactivated_at?: string | null
+          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform: string
@@ -83,7 +89,10 @@ export type Database = {
           user_id?: string
         }
         Update: {
+          active?: boolean
           created_at?: string
+          deactivated_at?: string | null
+          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform?: string
@@ -285,6 +294,72 @@ export type Database = {
           },
         ]
       }
+      notification_deliveries: {
+        Row: {
+          attempts: number
+          channel: string
+          claim_id: string | null
+          claimed_until: string | null
+          created_at: string
+          id: string
+          last_error: string | null
+          next_attempt_at: string
+          notification_id: string
+          provider_message_id: string | null
+          sent_at: string | null
+          status: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          attempts?: number
+          channel: string
+          claim_id?: string | null
+          claimed_until?: string | null
+          created_at?: string
+          id?: string
+          last_error?: string | null
+          next_attempt_at?: string
+          notification_id: string
+          provider_message_id?: string | null
+          sent_at?: string | null
+          status?: string
+          updated_at?: string
+          user_id: string
+        }
+        Update: {
+          attempts?: number
+          channel?: string
+          claim_id?: string | null
+          claimed_until?: string | null
+          created_at?: string
+          id?: string
+          last_error?: string | null
+          next_attempt_at?: string
+          notification_id?: string
+          provider_message_id?: string | null
+          sent_at?: string | null
+          status?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "notification_deliveries_notification_id_fkey"
+            columns: ["notification_id"]
+            isOneToOne: false
+            referencedRelation: "notifications"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "notification_deliveries_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       notification_preferences: {
         Row: {
           announcements: boolean
@@ -318,6 +393,38 @@ export type Database = {
             foreignKeyName: "notification_preferences_user_id_fkey"
             columns: ["user_id"]
             isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      notification_type_preferences: {
+        Row: {
+          channel: string
+          enabled: boolean
+          type: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          channel: string
+          enabled: boolean
+          type: string
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          channel?: string
+          enabled?: boolean
+          type?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "notification_type_preferences_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
             referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
@@ -509,12 +616,10 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
-          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
-          vendor_earning: number | null
           vendor_id: string
         }
         Insert: {
@@ -543,12 +648,10 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at?: string | null
-          refunded_amount?: number
           status: string
           subtotal: number
           total: number
           updated_at?: string
-          vendor_earning?: number | null
           vendor_id: string
         }
         Update: {
@@ -577,12 +680,10 @@ export type Database = {
           payment_method?: string
           payment_status?: string
           ready_at?: string | null
-          refunded_amount?: number
           status?: string
           subtotal?: number
           total?: number
           updated_at?: string
-          vendor_earning?: number | null
           vendor_id?: string
         }
         Relationships: [
@@ -793,178 +894,6 @@ export type Database = {
           updated_at?: string
         }
         Relationships: []
-      }
-      receivables: {
-        Row: {
-          amount: number
-          closed_at: string | null
-          closed_by: string | null
-          created_at: string
-          currency: string
-          id: string
-          reason: string
-          refund_id: string | null
-          settled_amount: number
-          status: string
-          user_id: string
-        }
-        Insert: {
-          amount: number
-          closed_at?: string | null
-          closed_by?: string | null
-          created_at?: string
-          currency?: string
-          id?: string
-          reason: string
-          refund_id?: string | null
-          settled_amount?: number
-          status?: string
-          user_id: string
-        }
-        Update: {
-          amount?: number
-          closed_at?: string | null
-          closed_by?: string | null
-          created_at?: string
-          currency?: string
-          id?: string
-          reason?: string
-          refund_id?: string | null
-          settled_amount?: number
-          status?: string
-          user_id?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "receivables_closed_by_fkey"
-            columns: ["closed_by"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "receivables_refund_id_fkey"
-            columns: ["refund_id"]
-            isOneToOne: false
-            referencedRelation: "refunds"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "receivables_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
-      refunds: {
-        Row: {
-          actor_id: string | null
-          amount: number
-          attempts: number
-          borne_by: string
-          clawback_amount: number
-          created_at: string
-          currency: string
-          destination: string
-          failure_reason: string | null
-          id: string
-          idempotency_key: string
-          initiated_by_role: string
-          next_attempt_at: string
-          order_id: string | null
-          payment_id: string | null
-          processed_at: string | null
-          provider_refund_id: string | null
-          reason: string
-          replaces_refund_id: string | null
-          status: string
-          user_id: string
-        }
-        Insert: {
-          actor_id?: string | null
-          amount: number
-          attempts?: number
-          borne_by: string
-          clawback_amount?: number
-          created_at?: string
-          currency: string
-          destination: string
-          failure_reason?: string | null
-          id?: string
-          idempotency_key: string
-          initiated_by_role: string
-          next_attempt_at?: string
-          order_id?: string | null
-          payment_id?: string | null
-          processed_at?: string | null
-          provider_refund_id?: string | null
-          reason: string
-          replaces_refund_id?: string | null
-          status?: string
-          user_id: string
-        }
-        Update: {
-          actor_id?: string | null
-          amount?: number
-          attempts?: number
-          borne_by?: string
-          clawback_amount?: number
-          created_at?: string
-          currency?: string
-          destination?: string
-          failure_reason?: string | null
-          id?: string
-          idempotency_key?: string
-          initiated_by_role?: string
-          next_attempt_at?: string
-          order_id?: string | null
-          payment_id?: string | null
-          processed_at?: string | null
-          provider_refund_id?: string | null
-          reason?: string
-          replaces_refund_id?: string | null
-          status?: string
-          user_id?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "refunds_actor_id_fkey"
-            columns: ["actor_id"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "refunds_order_id_fkey"
-            columns: ["order_id"]
-            isOneToOne: false
-            referencedRelation: "orders"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "refunds_payment_id_fkey"
-            columns: ["payment_id"]
-            isOneToOne: false
-            referencedRelation: "payments"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "refunds_replaces_refund_id_fkey"
-            columns: ["replaces_refund_id"]
-            isOneToOne: false
-            referencedRelation: "refunds"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "refunds_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-        ]
       }
       vendor_hours: {
         Row: {
@@ -1289,28 +1218,6 @@ export type Database = {
           isSetofReturn: false
         }
       }
-      admin_write_off_receivable: {
-        Args: { p_reason: string; p_receivable_id: string }
-        Returns: {
-          amount: number
-          closed_at: string | null
-          closed_by: string | null
-          created_at: string
-          currency: string
-          id: string
-          reason: string
-          refund_id: string | null
-          settled_amount: number
-          status: string
-          user_id: string
-        }
-        SetofOptions: {
-          from: "*"
-          to: "receivables"
-          isOneToOne: true
-          isSetofReturn: false
-        }
-      }
       begin_payment: {
         Args: {
           p_order_id?: string
@@ -1344,7 +1251,7 @@ export type Database = {
         }
       }
       cancel_order: {
-        Args: { p_order_id: string; p_reason?: string; p_refund_to?: string }
+        Args: { p_order_id: string; p_reason?: string }
         Returns: {
           accept_reminder_sent_at: string | null
           accepted_at: string | null
@@ -1371,12 +1278,10 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
-          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
-          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1390,18 +1295,33 @@ export type Database = {
         Args: Record<PropertyKey, never>
         Returns: Json
       }
-      claim_card_refunds: {
-        Args: { p_limit?: number; p_refund_id?: string }
+      claim_notification_deliveries: {
+        Args: { p_ids?: string[]; p_lease_seconds?: number; p_limit?: number }
         Returns: {
-          amount: number
           attempts: number
-          currency: string
-          payment_reference: string
-          provider: string
-          provider_payment_id: string
-          reason: string
-          refund_id: string
+          body: string
+          channel: string
+          claim_id: string
+          data: Json
+          email: string
+          id: string
+          notification_id: string
+          phone: string
+          title: string
+          tokens: string[]
+          type: string
+          user_id: string
         }[]
+      }
+      complete_notification_delivery: {
+        Args: {
+          p_claim_id: string
+          p_error?: string
+          p_id: string
+          p_outcome: string
+          p_provider_message_id?: string
+        }
+        Returns: string
       }
       confirm_payment: {
         Args: {
@@ -1414,6 +1334,10 @@ export type Database = {
           p_reference: string
         }
         Returns: Json
+      }
+      deactivate_device_tokens: {
+        Args: { p_reason: string; p_tokens: string[] }
+        Returns: number
       }
       expire_unpaid_orders: {
         Args: Record<PropertyKey, never>
@@ -1499,12 +1423,10 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
-          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
-          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1523,43 +1445,6 @@ export type Database = {
         }
         Returns: Json
       }
-      record_card_refund_result: {
-        Args: {
-          p_failure_reason?: string
-          p_provider_refund_id: string
-          p_refund_id: string
-          p_status: string
-        }
-        Returns: {
-          actor_id: string | null
-          amount: number
-          attempts: number
-          borne_by: string
-          clawback_amount: number
-          created_at: string
-          currency: string
-          destination: string
-          failure_reason: string | null
-          id: string
-          idempotency_key: string
-          initiated_by_role: string
-          next_attempt_at: string
-          order_id: string | null
-          payment_id: string | null
-          processed_at: string | null
-          provider_refund_id: string | null
-          reason: string
-          replaces_refund_id: string | null
-          status: string
-          user_id: string
-        }
-        SetofOptions: {
-          from: "*"
-          to: "refunds"
-          isOneToOne: true
-          isSetofReturn: false
-        }
-      }
       record_payment_failure: {
         Args: {
           p_payload?: Json
@@ -1570,55 +1455,33 @@ export type Database = {
         }
         Returns: Json
       }
-      record_provider_refund: {
+      record_refund: {
         Args: {
           p_amount: number
           p_currency: string
           p_payload?: Json
           p_provider: string
           p_provider_event_id: string
-          p_provider_refund_id: string
-          p_reason?: string
           p_reference: string
-          p_refund_id?: string
-          p_status: string
         }
         Returns: Json
       }
-      refund_order: {
-        Args: {
-          p_amount: number
-          p_borne_by?: string
-          p_destination?: string
-          p_order_id: string
-          p_reason: string
-        }
+      register_device: {
+        Args: { p_platform: string; p_token: string }
         Returns: {
-          actor_id: string | null
-          amount: number
-          attempts: number
-          borne_by: string
-          clawback_amount: number
+          active: boolean
           created_at: string
-          currency: string
-          destination: string
-          failure_reason: string | null
+          deactivated_at: string | null
+          deactivated_reason: string | null
           id: string
-          idempotency_key: string
-          initiated_by_role: string
-          next_attempt_at: string
-          order_id: string | null
-          payment_id: string | null
-          processed_at: string | null
-          provider_refund_id: string | null
-          reason: string
-          replaces_refund_id: string | null
-          status: string
+          last_seen_at: string
+          platform: string
+          token: string
           user_id: string
         }
         SetofOptions: {
           from: "*"
-          to: "refunds"
+          to: "device_tokens"
           isOneToOne: true
           isSetofReturn: false
         }
@@ -1654,6 +1517,7 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      unregister_device: { Args: { p_token: string }; Returns: boolean }
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
@@ -1682,12 +1546,10 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
-          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
-          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1696,10 +1558,6 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
-      }
-      vendor_statement: {
-        Args: { p_from: string; p_to: string; p_vendor_id: string }
-        Returns: Json
       }
     }
     Enums: {

@@ -25,5 +25,12 @@ export const PaystackEvent = z.object({
   data: z.object({ id: z.union([z.number(), z.string()]).optional(), reference: z.string().optional() }).passthrough(),
 });
 
+/** What starts a notify run: the deliveries just queued (the after-commit call), or any due ones (the sweep). */
+export const NotifyRequest = z.object({
+  delivery_ids: z.array(z.uuid()).min(1).max(500).optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+}).strict();
+export type NotifyRequest = z.infer<typeof NotifyRequest>;
+
 /** The reconcile function's body: the pg_cron job sends `{}`. */
 export const ReconcileRequest = z.object({ limit: z.number().int().min(1).max(500).optional() }).strict();
