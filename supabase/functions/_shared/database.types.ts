@@ -720,6 +720,247 @@ export type Database = {
           },
         ]
       }
+      payout_accounts: {
+        Row: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at: string
+          currency: string
+          id: string
+          recipient_code: string
+          updated_at: string
+          user_id: string
+          vendor_id: string
+          verified_at: string
+        }
+        Insert: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at?: string
+          currency?: string
+          id?: string
+          recipient_code: string
+          updated_at?: string
+          user_id: string
+          vendor_id: string
+          verified_at?: string
+        }
+        Update: {
+          account_name?: string
+          account_number?: string
+          bank_code?: string
+          bank_name?: string
+          created_at?: string
+          currency?: string
+          id?: string
+          recipient_code?: string
+          updated_at?: string
+          user_id?: string
+          vendor_id?: string
+          verified_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payout_accounts_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payout_accounts_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payout_events: {
+        Row: {
+          created_at: string
+          event_type: string
+          id: string
+          outcome: string
+          payload: Json | null
+          payout_id: string | null
+          provider_event_id: string
+        }
+        Insert: {
+          created_at?: string
+          event_type: string
+          id?: string
+          outcome: string
+          payload?: Json | null
+          payout_id?: string | null
+          provider_event_id: string
+        }
+        Update: {
+          created_at?: string
+          event_type?: string
+          id?: string
+          outcome?: string
+          payload?: Json | null
+          payout_id?: string | null
+          provider_event_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payout_events_payout_id_fkey"
+            columns: ["payout_id"]
+            isOneToOne: false
+            referencedRelation: "payouts"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payouts: {
+        Row: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        Insert: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at?: string | null
+          approved_by?: string | null
+          attempts?: number
+          bank_name: string
+          created_at?: string
+          currency?: string
+          failure_reason?: string | null
+          finished_at?: string | null
+          hold_entry_id: string
+          id?: string
+          idempotency_key?: string | null
+          last_error?: string | null
+          paid_at?: string | null
+          payout_account_id?: string | null
+          recipient_code: string
+          reference?: string
+          rejected_at?: string | null
+          rejected_by?: string | null
+          release_entry_id?: string | null
+          sent_at?: string | null
+          status: string
+          transfer_code?: string | null
+          updated_at?: string
+          user_id: string
+          vendor_id: string
+        }
+        Update: {
+          account_name?: string
+          account_number?: string
+          amount?: number
+          approved_at?: string | null
+          approved_by?: string | null
+          attempts?: number
+          bank_name?: string
+          created_at?: string
+          currency?: string
+          failure_reason?: string | null
+          finished_at?: string | null
+          hold_entry_id?: string
+          id?: string
+          idempotency_key?: string | null
+          last_error?: string | null
+          paid_at?: string | null
+          payout_account_id?: string | null
+          recipient_code?: string
+          reference?: string
+          rejected_at?: string | null
+          rejected_by?: string | null
+          release_entry_id?: string | null
+          sent_at?: string | null
+          status?: string
+          transfer_code?: string | null
+          updated_at?: string
+          user_id?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payouts_approved_by_fkey"
+            columns: ["approved_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_hold_entry_id_fkey"
+            columns: ["hold_entry_id"]
+            isOneToOne: false
+            referencedRelation: "wallet_transactions"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_payout_account_id_fkey"
+            columns: ["payout_account_id"]
+            isOneToOne: false
+            referencedRelation: "payout_accounts"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_rejected_by_fkey"
+            columns: ["rejected_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_release_entry_id_fkey"
+            columns: ["release_entry_id"]
+            isOneToOne: false
+            referencedRelation: "wallet_transactions"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       platform_ledger: {
         Row: {
           amount: number
@@ -1047,9 +1288,87 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      admin_approve_payout: {
+        Args: { p_payout_id: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       admin_broadcast: {
         Args: { p_audience?: string; p_body: string; p_title: string }
         Returns: number
+      }
+      admin_reject_payout: {
+        Args: { p_payout_id: string; p_reason: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       admin_set_user_status: {
         Args: { p_reason?: string; p_status: string; p_user_id: string }
@@ -1103,6 +1422,19 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      apply_transfer_status: {
+        Args: {
+          p_amount?: number
+          p_currency?: string
+          p_payload?: Json
+          p_provider_event_id?: string
+          p_reason?: string
+          p_reference: string
+          p_status: string
+          p_transfer_code?: string
+        }
+        Returns: Json
       }
       begin_payment: {
         Args: {
@@ -1174,6 +1506,45 @@ export type Database = {
           to: "orders"
           isOneToOne: true
           isSetofReturn: false
+        }
+      }
+      claim_payouts: {
+        Args: { p_limit?: number; p_payout_id?: string; p_user_id: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: false
+          isSetofReturn: true
         }
       }
       confirm_payment: {
@@ -1291,6 +1662,45 @@ export type Database = {
         }
         Returns: Json
       }
+      record_payout_send_error: {
+        Args: { p_error: string; p_reference: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       record_refund: {
         Args: {
           p_amount: number
@@ -1301,6 +1711,75 @@ export type Database = {
           p_reference: string
         }
         Returns: Json
+      }
+      request_payout: {
+        Args: { p_amount: number; p_idempotency_key?: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      save_payout_account: {
+        Args: {
+          p_account_name: string
+          p_account_number: string
+          p_bank_code: string
+          p_bank_name: string
+          p_recipient_code: string
+          p_user_id: string
+        }
+        Returns: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at: string
+          currency: string
+          id: string
+          recipient_code: string
+          updated_at: string
+          user_id: string
+          vendor_id: string
+          verified_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payout_accounts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       set_payment_provider_data: {
         Args: {
