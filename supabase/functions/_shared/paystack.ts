@@ -13,7 +13,7 @@ export interface PaystackTransaction {
   paid_at: string | null;
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${envOr('PAYSTACK_BASE_URL', 'https://api.paystack.co')}${path}`, {
@@ -34,7 +34,8 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
     throw new HttpError(409, 'duplicate_reference', 'Paystack already has a transaction with this reference');
   }
   if (!res.ok || parsed.status !== true || parsed.data === undefined) {
-    throw new HttpError(502, 'payment_provider_error', `Paystack answered ${res.status}: ${parsed.message ?? text.slice(0, 200)}`);
+    throw new HttpError(502, 'payment_provider_error', `Paystack answered ${res.status}: ${parsed.message ?? text.slice(0, 200)}`,
+      { provider_status: res.status, provider_message: parsed.message ?? null });
   }
   return parsed.data;
 }

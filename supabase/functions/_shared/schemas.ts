@@ -22,3 +22,16 @@ export const PaystackEvent = z.object({
   event: z.string(),
   data: z.object({ id: z.union([z.number(), z.string()]).optional(), reference: z.string().optional() }).passthrough(),
 });
+
+/** The payouts function: bank list, account resolution and saving, sending payouts. */
+const BankAccount = {
+  bank_code: z.string().regex(/^[0-9A-Za-z]{2,12}$/, 'bank_code is a Paystack bank code'),
+  account_number: z.string().regex(/^[0-9]{10}$/, 'account_number is a 10-digit NUBAN'),
+};
+export const PayoutRequest = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('list_banks') }).strict(),
+  z.object({ action: z.literal('resolve_account'), ...BankAccount }).strict(),
+  z.object({ action: z.literal('save_account'), ...BankAccount }).strict(),
+  z.object({ action: z.literal('send'), payout_id: z.uuid().optional() }).strict(),
+]);
+export type PayoutRequest = z.infer<typeof PayoutRequest>;
