@@ -4,6 +4,7 @@
 // control route POST /__fake/paystack/charge, then send the signed webhook
 // Paystack would send (HMAC-SHA512 of the raw body with the secret key).
 import { createHmac, randomBytes } from 'node:crypto';
+import { paystackTransfers } from './paystack-transfers.ts';
 import { sendJson, startFake, type FakeServer } from './recorder.ts';
 
 interface Transaction {
@@ -18,11 +19,14 @@ interface Transaction {
   created_at: string;
 }
 
-export function startFakePaystack(secretKey: string, port = 0): Promise<FakeServer> {
+/** `webhookUrl`: where the fake sends the webhooks it originates (transfers). */
+export function startFakePaystack(secretKey: string, port = 0, webhookUrl?: string): Promise<FakeServer> {
   const transactions = new Map<string, Transaction>();
+  const transfers = paystackTransfers(secretKey, webhookUrl);
   let nextId = 4_000_000_000;
   let base = '';
-  const fake = startFake('Paystack', (req, res, body, url) => {
+  const fake = startFake('Paystack', async (req, res, body, url) => {
+    if (await transfers.control(req, res, body, url)) return true;
     if (url.pathname === '/__fake/paystack/charge' && req.method === 'POST') {
       const { reference, amount, currency, status } = JSON.parse(body);
       const tx = transactions.get(reference);
@@ -42,6 +46,7 @@ export function startFakePaystack(secretKey: string, port = 0): Promise<FakeServ
       sendJson(res, 401, { status: false, message: 'Invalid key' });
       return true;
     }
+    if (await transfers.api(req, res, body, url)) return true;
     if (url.pathname === '/transaction/initialize' && req.method === 'POST') {
       const input = JSON.parse(body || '{}');
       const amount = Number(input.amount);
