@@ -4,7 +4,7 @@
 // zero rows; any other error fails the test, so a broken fixture cannot pass
 // for a policy.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asService, createUser, serviceSql, type Claims, type Tx } from '../helpers/db.ts';
+import { asService, asUser, createUser, serviceSql, type Claims, type Tx } from '../helpers/db.ts';
 import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, setStatus, type TestVendor } from './fixtures.ts';
 
 const ACTORS = ['anon', 'A', 'B', 'X', 'Y', 'admin', 'service'] as const;
@@ -78,10 +78,17 @@ beforeAll(async () => {
   const [pevent] = await sql`select id from public.payment_events where payment_id = ${payment.id}`;
   await sql`insert into public.notification_preferences (user_id) values (${a.id})`;
   const [device] = await sql`insert into public.device_tokens (user_id, token, platform) values (${a.id}, 'fcm-token-of-a-0001', 'android') returning id`;
+  // X's payout account and a paid payout of X, with its transfer webhook.
+  const [account] = await sql`select id from public.save_payout_account(${x.owner.id}::uuid, '058', 'Guaranty Trust Bank', '0123456789', 'X KITCHEN', 'RCP_matrix0001')`;
+  const [payout] = await asUser(x.owner.id, (tx) => tx`select id, reference from public.request_payout(100000)`);
+  await sql`select public.claim_payouts(${x.owner.id}::uuid, ${payout.id}::uuid)`;
+  await sql`select public.apply_transfer_status(${payout.reference}, 'success', p_provider_event_id => ${'transfer.success:' + payout.id})`;
+  const [pevt] = await sql`select id from public.payout_events where payout_id = ${payout.id}`;
   ids = {
     A: a.id, addressA: a.addressId, orphan: orphan.id, doomed: doomed.id, X: x.id, Y: y.id, order: order.id, hours: hours.id,
     category: cat.id, group: group.id, item: item.id, event: event.id, wtx: wtx.id, note: note.id, ledger: ledger.id,
     payment: payment.id, pevent: pevent.id, device: device.id,
+    account: account.id, payout: payout.id, payoutEvent: pevt.id,
   };
   claims = {
     anon: { role: 'anon' },
@@ -149,6 +156,9 @@ function matrix(): Record<string, Check[]> {
     platform_ledger: readOnly('platform_ledger', 'ledger', ['admin', 'service']),
     payments: readOnly('payments', 'payment', ['A', 'admin', 'service']),
     payment_events: readOnly('payment_events', 'pevent', ['admin', 'service']),
+    payout_accounts: readOnly('payout_accounts', 'account', ['X', 'admin', 'service'], 'account_name'),
+    payouts: readOnly('payouts', 'payout', ['X', 'admin', 'service'], 'status'),
+    payout_events: readOnly('payout_events', 'payoutEvent', ['admin', 'service'], 'outcome'),
     notifications: [
       { op: 'select', allowed: ['A', 'service'], run: sel('public.notifications', 'id', by('note')) },
       { op: 'insert', allowed: ['service'], run: async (tx) => count(await tx`insert into public.notifications (user_id, type, title, body) values (${ids.A}, 'account', 'Hi', 'x') returning 1`) },
