@@ -92,7 +92,8 @@ create trigger payout_accounts_touch_updated_at
 
 -- Stores what Paystack resolved and registered for the owner's account. The
 -- function (service_role) calls it after GET /bank/resolve and POST
--- /transferrecipient; the caller is the JWT's user, checked here to own a vendor.
+-- /transferrecipient; the caller is the JWT's user, checked here to own an
+-- active vendor (the function checks the same before it calls Paystack).
 create function public.save_payout_account(
   p_user_id uuid,
   p_bank_code text,
@@ -112,6 +113,10 @@ begin
   select * into v from public.vendors where owner_id = p_user_id;
   if not found then
     perform private.fail('not_a_vendor', 'Only a vendor owner has a payout account.', '42501');
+  end if;
+  -- Resolving accounts reveals holders' names: only approved vendors may.
+  if v.status <> 'active' then
+    perform private.fail('vendor_not_active', 'Only an active vendor can add a payout account.', '42501');
   end if;
   insert into public.payout_accounts (user_id, vendor_id, bank_code, bank_name, account_number, account_name, recipient_code)
   values (p_user_id, v.id, p_bank_code, p_bank_name, p_account_number, p_account_name, p_recipient_code)

@@ -242,6 +242,14 @@ describe('transfer outcomes', () => {
     expect((await payout(p.id)).status).toBe('processing');
   });
 
+  it('stores payout accounts only for owners of active vendors', async () => {
+    const [pending, customer] = await Promise.all([createVendor({ status: 'pending' }), createCustomer()]);
+    const save = (userId: string) => asService((tx) => tx`select public.save_payout_account(${userId}::uuid, '058', 'GTB', '0123456789', 'X', 'RCP_x1')`);
+    expect((await errorOf(save(pending.owner.id))).message).toBe('vendor_not_active');
+    expect((await errorOf(save(customer.id))).message).toBe('not_a_vendor');
+    expect(await serviceSql()`select 1 from public.payout_accounts where user_id in (${pending.owner.id}, ${customer.id})`).toHaveLength(0);
+  });
+
   it('keeps the functions that move payouts away from clients', async () => {
     const user = await createUser();
     for (const call of [

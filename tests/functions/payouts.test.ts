@@ -98,6 +98,9 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     expect((await invoke(client, 'payouts', { action: 'withdraw_everything' })).body.code).toBe('invalid_request');
     const customer = await userClient(await createCustomer());
     expect(await invoke(customer, 'payouts', { action: 'resolve_account', bank_code: account.bank_code, account_number: account.account_number })).toMatchObject({ status: 403, body: { code: 'not_a_vendor' } });
+    const pending = await userClient((await createVendor({ status: 'pending' })).owner);
+    expect(await invoke(pending, 'payouts', { action: 'resolve_account', bank_code: account.bank_code, account_number: account.account_number })).toMatchObject({ status: 403, body: { code: 'vendor_not_active' } });
+    expect((await fakeCalls(fakes.paystackUrl, account.account_number)).filter((c) => c.path.startsWith('/bank/resolve'))).toHaveLength(2);
     const [row] = await serviceSql()`select account_name from public.payout_accounts where user_id = ${vendor.owner.id}`;
     expect(row.account_name).toBe('ADAEZE OKONKWO');
   });

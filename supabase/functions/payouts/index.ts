@@ -9,10 +9,11 @@ import { createRecipient, listBanks, resolveAccount } from '../_shared/paystack-
 import { claimPayouts, sendPayout } from '../_shared/payouts.ts';
 import { PayoutRequest } from '../_shared/schemas.ts';
 
-/** Account look-ups reveal a holder's name: only vendor owners may make them. */
+/** Account look-ups reveal a holder's name: only owners of active vendors may make them (as save_payout_account rules). */
 async function requireVendorOwner(caller: Caller): Promise<void> {
-  const [vendor] = await asServiceRole((sql) => sql`select id from public.vendors where owner_id = ${caller.userId}::uuid`);
+  const [vendor] = await asServiceRole((sql) => sql`select status from public.vendors where owner_id = ${caller.userId}::uuid`);
   if (!vendor) throw new HttpError(403, 'not_a_vendor', 'Only a vendor owner has a payout account.');
+  if (vendor.status !== 'active') throw new HttpError(403, 'vendor_not_active', 'Only an active vendor can add a payout account.');
 }
 
 serve('payouts', async (req) => {
