@@ -195,6 +195,31 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     expect(await balanced()).toBe(true);
   });
 
+  it('two sends at once make one transfer', async () => {
+    const { vendor, client } = await payee();
+    const p = await requested(client, 300_000);
+    const [a, b] = await Promise.all([0, 1].map(() => invoke(client, 'payouts', { action: 'send', payout_id: p.id })));
+    expect([a.body.outcome, b.body.outcome]).toEqual(['pending', 'pending']);
+    expect((await payout(p.id)).attempts).toBe(2);
+    const verify = await fetch(`${fakes.paystackUrl}/transfer/verify/${p.reference}`, { headers: { authorization: `Bearer ${fakes.secrets.PAYSTACK_SECRET_KEY}` } });
+    const transfer = (await verify.json()).data;
+    expect((await settle(p.reference, 'success')).delivery.body).toMatchObject({ outcome: 'paid' });
+    expect((await payout(p.id)).transfer_code).toBe(transfer.transfer_code);
+    expect(await walletBalance(vendor.owner.id)).toBe(1_700_000);
+  });
+
+  it('a transfer Paystack answers as already successful (test mode) is paid at once; its webhook then changes nothing', async () => {
+    const { vendor, client } = await payee();
+    const p = await requested(client, 300_000);
+    const data = { id: 991_000_001, reference: p.reference, transfer_code: 'TRF_testmode0001', amount: 300_000, currency: 'NGN', status: 'success' };
+    await failCalls(fakes.paystackUrl, { match: p.reference, status: 200, times: 1, body: { status: true, message: 'Transfer has been queued', data } });
+    const sent = await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
+    expect(sent.body).toMatchObject({ outcome: 'paid', payout_status: 'paid' });
+    expect((await postPaystackWebhook({ event: 'transfer.success', data })).body).toMatchObject({ outcome: 'ignored', payout_status: 'paid' });
+    expect(await walletBalance(vendor.owner.id)).toBe(1_700_000);
+    expect(await balanced()).toBe(true);
+  });
+
   it('above the threshold: waits for an admin, who approves and sends it; nobody else can send it', async () => {
     const { vendor, client } = await payee(90_000_000);
     const p = await requested(client, 60_000_000);
