@@ -538,7 +538,8 @@ as $$
 declare
   p public.payouts;
   result text;
-  kind text := case when p_status in ('success', 'failed', 'reversed') then p_status else 'pending' end;
+  -- abandoned (an OTP never given) is final at Paystack and moved no money.
+  kind text := case when p_status in ('success', 'failed', 'reversed') then p_status when p_status = 'abandoned' then 'failed' else 'pending' end;
 begin
   if nullif(trim(p_reference), '') is null or char_length(p_reference) > 100 then
     perform private.fail('invalid_reference', 'The transfer reference is required (at most 100 characters).');
@@ -588,7 +589,7 @@ begin
   return jsonb_build_object('outcome', result, 'duplicate', false, 'payout_id', p.id, 'payout_status', p.status);
 end
 $$;
-comment on function public.apply_transfer_status(text, text, text, bigint, text, text, text, jsonb) is 'Edge functions only (service_role): applies a Paystack transfer status (success, failed, reversed; anything else is pending) to the payout with this reference. Idempotent by event id, and by state for events out of order.';
+comment on function public.apply_transfer_status(text, text, text, bigint, text, text, text, jsonb) is 'Edge functions only (service_role): applies a Paystack transfer status (success, failed or abandoned, reversed; anything else is pending) to the payout with this reference. Idempotent by event id, and by state for events out of order.';
 revoke execute on function public.apply_transfer_status(text, text, text, bigint, text, text, text, jsonb) from public, anon, authenticated;
 grant execute on function public.apply_transfer_status(text, text, text, bigint, text, text, text, jsonb) to service_role;
 

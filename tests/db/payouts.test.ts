@@ -191,6 +191,13 @@ describe('transfer outcomes', () => {
     await expectBalanced();
   });
 
+  it('an abandoned transfer (final at Paystack, no money moved) fails the payout', async () => {
+    const { v, p } = await processing();
+    expect(await apply(p.reference, 'abandoned')).toMatchObject({ outcome: 'failed', payout_status: 'failed' });
+    expect(await walletBalance(v.owner.id)).toBe(1_000_000);
+    await expectBalanced();
+  });
+
   it('a reversal after success returns the hold once; replays and late events change nothing', async () => {
     const { v, p } = await processing();
     await apply(p.reference, 'success', 'transfer.success:' + p.id);

@@ -248,6 +248,9 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     const { event } = await settle(p.reference, 'success', false);
     const forged = await postPaystackWebhook(event, 'sk_test_not_our_key');
     expect(forged.status).toBe(401);
+    // Signed but without the fields we need: acknowledged, nothing written.
+    const hollow = await postPaystackWebhook({ event: 'transfer.success', data: { reference: p.reference } });
+    expect(hollow).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
     expect((await payout(p.id)).status).toBe('processing');
     expect(await serviceSql()`select 1 from public.payout_events where payout_id = ${p.id}`).toHaveLength(0);
   });

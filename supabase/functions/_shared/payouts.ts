@@ -79,13 +79,16 @@ export const isTransferEvent = (name: string): boolean => name in TRANSFER_EVENT
 
 /**
  * Applies a verified transfer webhook once per event (its name and transfer
- * id). An event for a reference we do not know is recorded and acknowledged.
+ * id). An event for a reference we do not know is recorded and acknowledged,
+ * as is one without the fields we need (logged).
  */
 export function applyTransferEvent(event: { event: string; data: Record<string, unknown> }, payload: unknown): Promise<TransferOutcome> {
   const d = event.data as { id?: number | string; reference?: string; transfer_code?: string; amount?: number | string; currency?: string; gateway_response?: unknown };
   const amount = Number(d.amount);
   if (d.id === undefined || typeof d.reference !== 'string' || !d.reference || !Number.isSafeInteger(amount)) {
-    throw new HttpError(400, 'invalid_event', 'A transfer event needs data.id, data.reference and an integer data.amount');
+    // Acknowledged so Paystack stops resending it; the payout stays processing and the next send learns its status.
+    console.warn(`paystack-webhook: ${event.event} without data.id, data.reference or an integer data.amount; ignored`);
+    return Promise.resolve({ outcome: 'ignored', payout_id: null, payout_status: null });
   }
   return applyStatus({
     reference: d.reference, status: TRANSFER_EVENTS[event.event], transferCode: d.transfer_code ?? null, amount,
