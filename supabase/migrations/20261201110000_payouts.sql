@@ -452,7 +452,8 @@ grant execute on function public.admin_reject_payout(uuid, text) to authenticate
 
 -- Claims payouts to send with POST /transfer: one payout (its owner or an
 -- admin), or without p_payout_id every queued payout and every processing one
--- not sent for 10 minutes (admins; the cron sweep later). Claimed payouts are
+-- not sent for 10 minutes (admins). p_user_id null is the platform itself: the
+-- function called with the service_role key (a cron sweep, a send after commit). Claimed payouts are
 -- processing before Paystack is called, so a webhook always finds them; a
 -- processing payout is sent again with the same reference, which Paystack
 -- turns into the same transfer.
@@ -463,7 +464,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  is_admin boolean := exists (select 1 from public.profiles where id = p_user_id and role = 'admin' and status = 'active');
+  is_admin boolean := p_user_id is null
+    or exists (select 1 from public.profiles where id = p_user_id and role = 'admin' and status = 'active');
   p public.payouts;
 begin
   if p_payout_id is null then
@@ -493,7 +495,7 @@ begin
     where id = p.id returning *;
 end
 $$;
-comment on function public.claim_payouts(uuid, uuid, integer) is 'Edge functions only (service_role): marks payouts processing before POST /transfer is sent. With p_payout_id, that payout (its owner or an admin); without, an admin''s sweep of queued and stale processing payouts.';
+comment on function public.claim_payouts(uuid, uuid, integer) is 'Edge functions only (service_role): marks payouts processing before POST /transfer is sent. With p_payout_id, that payout (its owner or an admin); without, an admin''s sweep of queued and stale processing payouts. p_user_id null: the platform (service_role key), allowed both.';
 revoke execute on function public.claim_payouts(uuid, uuid, integer) from public, anon, authenticated;
 grant execute on function public.claim_payouts(uuid, uuid, integer) to service_role;
 

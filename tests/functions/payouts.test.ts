@@ -9,6 +9,7 @@ import { fakesEnv } from '../fakes/env.ts';
 import { failCalls, fakeCalls } from '../fakes/recorder.ts';
 import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient } from '../helpers/supabase.ts';
 import { invoke, postPaystackWebhook, userClient } from './payments-helpers.ts';
 
 let accountCounter = 0;
@@ -239,6 +240,16 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     expect((await client.from('payouts').select('id, status')).data).toEqual([{ id: p.id, status: 'paid' }]);
     expect((await stranger.from('payouts').select('id').eq('id', p.id)).data).toEqual([]);
     expect(await balanced()).toBe(true);
+  });
+
+  it('the platform sends with the service_role key (as a cron job will); the anon key sends nothing', async () => {
+    const { client } = await payee();
+    const p = await requested(client, 300_000);
+    const anon = testClient();
+    expect(await invoke(anon, 'payouts', { action: 'send', payout_id: p.id })).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
+    const platform = testClient({ key: stackEnv().serviceRoleKey });
+    expect(await invoke(platform, 'payouts', { action: 'list_banks' })).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
+    expect((await invoke(platform, 'payouts', { action: 'send', payout_id: p.id })).body).toMatchObject({ outcome: 'pending', payout_status: 'processing' });
   });
 
   it('refuses a transfer webhook with a wrong signature and writes nothing', async () => {

@@ -32,3 +32,18 @@ export function callerOf(req: Request): Caller {
     email: typeof claims.email === 'string' && claims.email ? claims.email : null,
   };
 }
+
+/**
+ * True when the request carries the service_role key (the platform itself: a
+ * cron job or a database trigger calling through pg_net). The signature was
+ * verified by the platform (verify_jwt), as for user tokens.
+ */
+export function isServiceRole(req: Request): boolean {
+  const token = /^bearer\s+(.+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
+  if (!token) return false;
+  try {
+    return decodeJwt(token).role === 'service_role';
+  } catch {
+    return false;
+  }
+}

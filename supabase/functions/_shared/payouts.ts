@@ -37,8 +37,11 @@ function applyStatus(input: {
   });
 }
 
-/** Marks the payout (or, for an admin without one, every due payout) processing; refusals are the caller's 4xx. */
-export function claimPayouts(userId: string, payoutId: string | null): Promise<Payout[]> {
+/**
+ * Marks the payout (or, for an admin or the platform without one, every due
+ * payout) processing; refusals are the caller's 4xx. userId null: the platform.
+ */
+export function claimPayouts(userId: string | null, payoutId: string | null): Promise<Payout[]> {
   return asServiceRole((sql) => sql<Payout[]>`
     select * from public.claim_payouts(p_user_id => ${userId}::uuid, p_payout_id => ${payoutId}::uuid)`);
 }
