@@ -141,6 +141,31 @@ describe('request_payout', () => {
   });
 });
 
+describe('conservation', () => {
+  it('notices a hold that no payout accounts for, and a payout whose hold came back twice', async () => {
+    const v = await payableVendor(1_000_000);
+    const p = await requestPayout(v.owner.id, 300_000);
+    const planted = async (plant: (tx: any) => Promise<unknown>) => {
+      let seen: Record<string, any> = {};
+      await serviceSql().begin(async (tx) => {
+        await plant(tx);
+        [seen] = await tx`select balanced, payout_held, payout_released, payouts_open, payouts_paid, payouts_off_ledger from admin.money_conservation`;
+        throw new Rollback();
+      }).catch((err) => {
+        if (!(err instanceof Rollback)) throw err;
+      });
+      return seen;
+    };
+    const stray = await planted((tx) => tx`select private.post_wallet_entry(${v.owner.id}::uuid, -100000::bigint, 'payout_hold', 'stray', ${'stray:' + p.id})`);
+    expect(stray.balanced).toBe(false);
+    const twice = await planted((tx) => tx`select private.post_wallet_entry(${v.owner.id}::uuid, 300000::bigint, 'payout_release', ${p.reference}, ${'again:' + p.id})`);
+    expect(twice.balanced).toBe(false);
+    const amountOffHold = await planted((tx) => tx`update public.payouts set amount = amount + 1 where id = ${p.id}`);
+    expect({ balanced: amountOffHold.balanced, off: Number(amountOffHold.payouts_off_ledger) }).toEqual({ balanced: false, off: 1 });
+    await expectBalanced();
+  });
+});
+
 describe('admin approval', () => {
   it('holds a payout above the threshold until an admin approves it', async () => {
     const [v, admin] = await Promise.all([payableVendor(80_000_000), createAdmin()]);
