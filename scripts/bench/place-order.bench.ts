@@ -38,7 +38,10 @@ async function setUp(sql: postgres.Sql): Promise<Fixture> {
               values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${`23491${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
                       now(), '{"provider":"phone","providers":["phone"]}', '{}', now(), now())`;
     const [a] = await sql`insert into public.addresses (user_id, label, line1, city, lat, lng) values (${id}, 'Home', '3 Ozumba Mbadiwe Ave', 'Lagos', 6.433, 3.425) returning id`;
-    await sql`select private.post_wallet_entry(${id}::uuid, 10000000000::bigint, 'topup', 'bench funding', ${'bench:' + id})`;
+    // A confirmed top-up (payment and ledger credit), so the money has a source.
+    await sql`with p as (insert into public.payments (provider, purpose, user_id, amount, currency, status, paid_at)
+                         values ('paystack', 'wallet_topup', ${id}::uuid, 10000000000::bigint, 'NGN', 'succeeded', now()) returning *)
+              select private.post_wallet_entry(p.user_id, p.amount, 'topup', p.reference, 'payment:' || p.id, null, p.id) from p`;
     users.push({ id, addressId: a.id });
   }
   const vendors: Menu[] = [];

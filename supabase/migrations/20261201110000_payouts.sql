@@ -21,11 +21,13 @@
 -- requested; payout_release (positive) gives it back when the payout is
 -- rejected, fails or is reversed. A paid payout keeps its hold: the money left
 -- the platform.
+-- (The types of 20261201100000_refunds.sql, and these two.)
 alter table public.wallet_transactions drop constraint wallet_transactions_type_check;
 alter table public.wallet_transactions add constraint wallet_transactions_type_check
   check (type in ('topup', 'order_payment', 'order_refund', 'order_earning', 'topup_reversal', 'admin_adjustment',
+                  'earning_reversal', 'refund_clawback', 'receivable_settlement',
                   'payout_hold', 'payout_release'));
-comment on column public.wallet_transactions.type is 'topup, order_payment, order_refund, order_earning, topup_reversal, admin_adjustment, payout_hold (money set aside for a payout) or payout_release (a held payout returned).';
+comment on column public.wallet_transactions.type is 'topup, order_payment, order_refund, order_earning, topup_reversal (a card top-up refunded at the provider), admin_adjustment, earning_reversal (a refund the vendor bears after completion), refund_clawback (a wallet refund the provider also paid to the card), receivable_settlement, payout_hold (money set aside for a payout) or payout_release (a held payout returned).';
 
 -- ============================================================================
 -- Settings
@@ -615,27 +617,37 @@ where p.status = 'pending_approval'
 order by p.created_at;
 comment on view admin.payouts_awaiting_approval is 'Payouts above the approval threshold waiting for admin_approve_payout or admin_reject_payout, oldest first, with the vendor, the account and the owner''s remaining balance.';
 
--- The view as 20261124160000_admin.sql defines it, with the payout terms
--- appended (create or replace keeps existing columns in place) and folded into
--- `balanced`. The order-money identity is unchanged: payouts spend vendor
--- earnings that were already accounted for when they were credited.
-create or replace view admin.money_conservation with (security_invoker = true) as
-with paid as (
+-- The view as 20261201100000_refunds.sql defines it, with the payout terms
+-- added: money taken from wallets for payouts is still somewhere (held for
+-- open payouts, or paid out to a bank), every kobo held is open, paid or
+-- returned, and each payout's ledger rows agree with its status.
+drop view admin.money_conservation;
+create view admin.money_conservation with (security_invoker = true) as
+with sums as (
   select
-    (select coalesce(-sum(amount), 0) from public.wallet_transactions where type = 'order_payment') as wallet_paid,
-    (select coalesce(sum(amount), 0) from public.payments where purpose = 'order' and status in ('succeeded', 'refunded')) as card_paid,
-    (select coalesce(sum(amount), 0) from public.wallet_transactions where type = 'order_earning') as vendor_earnings,
-    (select coalesce(sum(amount), 0) from public.platform_ledger where type = 'commission') as commission,
-    (select coalesce(sum(amount), 0) from public.wallet_transactions where type = 'order_refund') as wallet_refunds,
-    (select coalesce(sum(refunded_amount), 0) from public.payments where purpose = 'order') as card_refunds,
-    (select coalesce(sum(total), 0) from public.orders where payment_status = 'paid' and status not in ('completed', 'cancelled')) as in_progress,
+    (select coalesce(sum(private.payment_captured(p)), 0) from public.payments p) as card_captured,
+    (select coalesce(sum(amount), 0) from public.wallet_transactions where type = 'admin_adjustment') as admin_adjustments,
+    (select coalesce(sum(balance), 0) from public.wallets) as wallet_balances,
+    (select coalesce(sum(amount), 0) from public.refunds where destination = 'card' and status <> 'failed') as card_refunds,
+    (select coalesce(sum(private.order_captured(o.id) - private.order_refunded(o.id)), 0)
+       from public.orders o where o.status <> 'completed') as held_for_orders,
+    (select coalesce(sum(amount), 0) from public.platform_ledger) as platform_ledger,
+    (select coalesce(sum(amount - settled_amount), 0) from public.receivables where status = 'open') as open_receivables,
     (select count(*) from public.wallets w
-      where w.balance <> (select coalesce(sum(t.amount), 0) from public.wallet_transactions t where t.wallet_id = w.id)) as wallets_off_ledger
+      where w.balance <> (select coalesce(sum(t.amount), 0) from public.wallet_transactions t where t.wallet_id = w.id)) as wallets_off_ledger,
+    (select count(*) from public.payments p
+      where private.refunded_from(p.id, p.order_id) > private.payment_captured(p)
+         or private.card_refunded(p.id) > private.payment_captured(p)) as payments_over_refunded,
+    (select count(*) from public.orders o
+      where o.payment_method = 'wallet' and private.refunded_from(null, o.id) > private.wallet_order_captured(o.id)) as orders_over_refunded,
+    (select count(*) from public.payments p
+      where p.refunded_amount <> (select coalesce(sum(r.amount), 0) from public.refunds r
+                                  where r.payment_id = p.id and r.destination = 'card' and r.status = 'processed')) as payments_off_refunds,
+    (select count(*) from public.refunds r
+      where r.destination = 'wallet' and r.status = 'processed'
+        and not exists (select 1 from public.wallet_transactions t where t.idempotency_key = 'refund:' || r.id and t.amount = r.amount)) as wallet_refunds_off_ledger
 ),
--- Payout terms (20261201110000_payouts.sql): every kobo taken from a wallet
--- for a payout is still held (open payouts), left the platform (paid), or came
--- back to the wallet (failed, reversed); and each payout's own ledger rows
--- agree with its status.
+-- Payout terms (20261201110000_payouts.sql).
 payout_terms as (
   select
     (select coalesce(-sum(amount), 0) from public.wallet_transactions where type = 'payout_hold') as payout_held,
@@ -649,14 +661,17 @@ payout_terms as (
          or (p.status in ('failed', 'reversed')) <> (r.id is not null)
          or (r.id is not null and (r.amount <> p.amount or r.type <> 'payout_release'))) as payouts_off_ledger
 )
-select paid.*,
-       wallet_paid + card_paid as customer_paid,
-       vendor_earnings + commission + wallet_refunds + card_refunds + in_progress as accounted_for,
-       wallet_paid + card_paid = vendor_earnings + commission + wallet_refunds + card_refunds + in_progress
-         and wallets_off_ledger = 0
+select sums.*,
+       card_captured + admin_adjustments as money_in,
+       wallet_balances + card_refunds + held_for_orders + platform_ledger - open_receivables
+         + payouts_open + payouts_paid -- payout terms
+         as money_held,
+       card_captured + admin_adjustments = wallet_balances + card_refunds + held_for_orders + platform_ledger - open_receivables
+                                           + payouts_open + payouts_paid -- payout terms
+         and wallets_off_ledger = 0 and payments_over_refunded = 0 and orders_over_refunded = 0
+         and payments_off_refunds = 0 and wallet_refunds_off_ledger = 0
          -- payout terms
-         and payout_held = payout_released + payouts_open + payouts_paid
-         and payouts_off_ledger = 0 as balanced,
+         and payout_held = payout_released + payouts_open + payouts_paid and payouts_off_ledger = 0 as balanced,
        payout_terms.*
-from paid, payout_terms;
-comment on view admin.money_conservation is 'One row: customer_paid must equal accounted_for (vendor earnings + commission + refunds + in progress), every wallet must match its ledger, and payout holds must equal released + open + paid payouts with each payout matching its ledger rows; balanced says whether all hold.';
+from sums, payout_terms;
+comment on view admin.money_conservation is 'One row: money_in (card captures + admin adjustments) must equal money_held (wallet balances + refunds to cards + money held for orders not completed + the platform ledger - open receivables + money held for open payouts + money paid out); every wallet must match its ledger, no payment or wallet-paid order may be refunded beyond its capture, confirmed card refunds must match the payments, every wallet refund must be in the ledger, every kobo held for a payout must be open, paid or returned, and every payout must match its ledger rows. balanced says whether all hold.';

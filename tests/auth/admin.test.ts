@@ -2,6 +2,7 @@
 // and the public endpoints (settings, health, JWKS), on the test run's stack.
 import { describe, expect, it } from 'vitest';
 import { serviceSql, testPhone } from '../helpers/db.ts';
+import { fundWallet } from '../db/fixtures.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
@@ -34,7 +35,7 @@ describe.runIf(env.embedded)('admin user API', () => {
     expect((await admin().getUserById(fresh.id)).error).toMatchObject({ status: 404, code: 'user_not_found' });
 
     const paid = (await admin().createUser({ phone: testPhone(), phone_confirm: true })).data.user!;
-    await serviceSql()`select private.post_wallet_entry(${paid.id}::uuid, 1000::bigint, 'topup', ${`auth-test-${paid.id}`}, ${`auth-test-${paid.id}`})`;
+    await fundWallet(paid.id, 1000);
     const { error } = await admin().deleteUser(paid.id);
     expect(error).toMatchObject({ status: 409, code: 'conflict' });
     expect((await admin().getUserById(paid.id)).data.user!.id).toBe(paid.id);

@@ -146,7 +146,9 @@ describe('security advisor equivalents', () => {
     const rows = await serviceSql()`
       select p.proname, has_function_privilege('anon', p.oid, 'execute') as anon, has_function_privilege('authenticated', p.oid, 'execute') as auth
       from pg_proc p where p.pronamespace = 'public'::regnamespace and p.prosecdef order by 1`;
-    const serviceOnly = ['apply_transfer_status', 'begin_payment', 'claim_payouts', 'confirm_payment', 'expire_unpaid_orders', 'record_payment_failure', 'record_payout_send_error', 'record_refund', 'save_payout_account', 'set_payment_provider_data'];
+    const serviceOnly = ['apply_transfer_status', 'begin_payment', 'cancel_unaccepted_orders', 'claim_card_refunds', 'claim_payouts', 'confirm_payment',
+      'expire_unpaid_orders', 'payments_to_reconcile', 'record_card_refund_result', 'record_payment_failure', 'record_payout_send_error',
+      'record_provider_refund', 'save_payout_account', 'set_payment_provider_data'];
     for (const r of rows) {
       expect({ fn: r.proname, anon: r.anon, auth: r.auth }).toEqual({ fn: r.proname, anon: false, auth: !serviceOnly.includes(r.proname) });
     }

@@ -2,7 +2,7 @@
 // columns, one default address, vendor sign-up, opening state, nearby search.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asAnon, asUser, createUser, serviceSql } from '../helpers/db.ts';
-import { createCustomer, createVendor, errorOf, IKEJA, VI, type TestVendor } from './fixtures.ts';
+import { createCustomer, createVendor, errorOf, fundWallet, IKEJA, VI, type TestVendor } from './fixtures.ts';
 
 describe('profiles and wallets at sign-up', () => {
   it('gives every new auth user a customer profile and an empty NGN wallet', async () => {
@@ -126,7 +126,7 @@ describe('deleting users', () => {
     const [gone] = await serviceSql()`select count(*)::int as n from public.wallets where user_id = ${fresh.id}`;
     expect(gone.n).toBe(0);
     const paid = await createUser();
-    await serviceSql()`select private.post_wallet_entry(${paid.id}::uuid, 1000::bigint, 'topup', 'x', 'x')`;
+    await fundWallet(paid.id, 1000);
     expect((await errorOf(serviceSql()`delete from auth.users where id = ${paid.id}`)).code).toBe('23503');
   });
 });

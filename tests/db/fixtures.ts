@@ -1,7 +1,7 @@
 // Product fixtures for the domain tests: users with roles, vendors with menus,
 // addresses and wallet money, written as the platform would (superuser SQL for
 // what only admins or payments can do, the user's own role for the rest).
-import { asUser, createUser, serviceSql } from '../helpers/db.ts';
+import { asService, asUser, createUser, serviceSql } from '../helpers/db.ts';
 
 /** Victoria Island, Lagos: vendors sit here, nearby addresses are within a few km. */
 export const VI = { lat: 6.4281, lng: 3.4219 };
@@ -28,10 +28,18 @@ export async function createAdmin(): Promise<TestUser> {
   return user;
 }
 
-/** Credits a wallet through the ledger, as a confirmed top-up would. */
+/**
+ * Credits a wallet as a confirmed card top-up does: a succeeded payment and its
+ * ledger credit, so the money has a source and conservation holds.
+ */
 export async function fundWallet(userId: string, amount: number): Promise<void> {
   await serviceSql()`
-    select private.post_wallet_entry(${userId}::uuid, ${amount}::bigint, 'topup', 'test funding', ${'test:' + crypto.randomUUID()})`;
+    with p as (
+      insert into public.payments (provider, purpose, user_id, amount, currency, status, paid_at)
+      values ('paystack', 'wallet_topup', ${userId}::uuid, ${amount}::bigint, 'NGN', 'succeeded', now())
+      returning id, user_id, amount, reference
+    )
+    select private.post_wallet_entry(p.user_id, p.amount, 'topup', p.reference, 'payment:' || p.id, null, p.id) from p`;
 }
 
 export async function walletBalance(userId: string): Promise<number> {
@@ -117,6 +125,40 @@ export async function placeOrder(userId: string, a: PlaceOrderArgs): Promise<Ord
 export async function setStatus(userId: string, orderId: string, status: string, reason: string | null = null): Promise<OrderRow> {
   const [o] = await asUser(userId, (tx) => tx`select * from public.update_order_status(${orderId}::uuid, ${status}, ${reason})`);
   return o as OrderRow;
+}
+
+export interface PaymentRow {
+  id: string;
+  reference: string;
+  amount: number;
+}
+
+/** Starts the payment of a card order and confirms it as the provider's webhook would. */
+export async function payByCard(userId: string, orderId: string, provider = 'paystack'): Promise<PaymentRow> {
+  const [p] = await asService((tx) => tx`select id, reference, amount from public.begin_payment(${userId}::uuid, ${provider}, ${orderId}::uuid)`);
+  await asService((tx) => tx`select public.confirm_payment(${provider}, ${'evt_pay_' + p.id}, ${p.reference}, ${p.amount}::bigint, 'NGN', ${'pi_' + p.id})`);
+  return { id: p.id, reference: p.reference, amount: Number(p.amount) };
+}
+
+/** A card top-up, started and confirmed through the payments contract. */
+export async function topUpByCard(userId: string, amount: number, provider = 'paystack'): Promise<PaymentRow> {
+  const [p] = await asService((tx) => tx`select id, reference, amount from public.begin_payment(${userId}::uuid, ${provider}, null, ${amount}::bigint)`);
+  await asService((tx) => tx`select public.confirm_payment(${provider}, ${'evt_topup_' + p.id}, ${p.reference}, ${p.amount}::bigint, 'NGN')`);
+  return { id: p.id, reference: p.reference, amount: Number(p.amount) };
+}
+
+/** A refund made at the provider (dashboard, chargeback), as the webhook reports it. */
+export async function providerRefund(payment: PaymentRow, amount: number, providerRefundId: string, status = 'processed', provider = 'paystack'): Promise<Record<string, any>> {
+  const [r] = await asService((tx) => tx`
+    select public.record_provider_refund(${provider}, ${'evt_' + providerRefundId + '_' + status}, ${payment.reference}, ${providerRefundId},
+                                         ${amount}::bigint, 'NGN', ${status}) as r`);
+  return r.r;
+}
+
+/** The books for the whole database. */
+export async function books(): Promise<Record<string, any>> {
+  const [b] = await serviceSql()`select * from admin.money_conservation`;
+  return b;
 }
 
 /** The error a call raised (message = our code), or a failure if it did not raise. */

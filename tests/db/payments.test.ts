@@ -27,8 +27,9 @@ async function cardOrder(provider = 'paystack') {
 describe('payments contract', () => {
   it('is callable by service_role only', async () => {
     const fns = ['begin_payment(uuid, text, uuid, bigint)', 'confirm_payment(text, text, text, bigint, text, text, jsonb)',
-      'record_payment_failure(text, text, text, text, jsonb)', 'record_refund(text, text, text, bigint, text, jsonb)',
-      'set_payment_provider_data(uuid, text, jsonb)'];
+      'record_payment_failure(text, text, text, text, jsonb)',
+      'record_provider_refund(text, text, text, text, bigint, text, text, uuid, text, jsonb)', 'set_payment_provider_data(uuid, text, jsonb)',
+      'claim_card_refunds(integer, uuid)', 'record_card_refund_result(uuid, text, text, text)'];
     for (const fn of fns) {
       const [r] = await serviceSql()`
         select has_function_privilege('anon', ${'public.' + fn}, 'execute') as anon,
@@ -126,12 +127,20 @@ describe('payments contract', () => {
     const { c, order } = await cardOrder('stripe');
     const p = await begin(c.id, 'stripe', order.id);
     await confirm('stripe', 'evt_pay_r', p.reference, Number(p.amount));
-    const r = await asService(async (tx) => (await tx`select public.record_refund('stripe', 'evt_refund_1', ${p.reference}, ${p.amount}::bigint, 'ngn') as r`)[0].r);
+    const r = await asService(async (tx) => (await tx`
+      select public.record_provider_refund('stripe', 'evt_refund_1', ${p.reference}, 're_1', ${p.amount}::bigint, 'ngn', 'processed') as r`)[0].r);
     expect(r).toMatchObject({ outcome: 'refunded', payment_status: 'refunded' });
     const [o] = await serviceSql()`select status, payment_status, cancel_reason, cancelled_by_role from public.orders where id = ${order.id}`;
     expect(o).toMatchObject({ status: 'cancelled', payment_status: 'refunded', cancel_reason: 'refunded_by_provider', cancelled_by_role: 'system' });
     expect(await walletBalance(c.id)).toBe(0);
-    const dup = await asService(async (tx) => (await tx`select public.record_refund('stripe', 'evt_refund_1', ${p.reference}, ${p.amount}::bigint, 'NGN') as r`)[0].r);
+    const dup = await asService(async (tx) => (await tx`
+      select public.record_provider_refund('stripe', 'evt_refund_1', ${p.reference}, 're_1', ${p.amount}::bigint, 'NGN', 'processed') as r`)[0].r);
     expect(dup.duplicate).toBe(true);
+    // The same provider refund under another event id (Stripe sends charge.refunded and refund.updated) changes nothing.
+    const again = await asService(async (tx) => (await tx`
+      select public.record_provider_refund('stripe', 'evt_refund_2', ${p.reference}, 're_1', ${p.amount}::bigint, 'NGN', 'processed') as r`)[0].r);
+    expect(again).toMatchObject({ outcome: 'unchanged', duplicate: false });
+    const [{ n }] = await serviceSql()`select count(*)::int as n from public.refunds where payment_id = ${p.id}`;
+    expect(n).toBe(1);
   });
 });

@@ -5,7 +5,7 @@
 // for a policy.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asService, asUser, createUser, serviceSql, type Claims, type Tx } from '../helpers/db.ts';
-import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, setStatus, type TestVendor } from './fixtures.ts';
+import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, providerRefund, setStatus, topUpByCard, type TestVendor } from './fixtures.ts';
 
 const ACTORS = ['anon', 'A', 'B', 'X', 'Y', 'admin', 'service'] as const;
 type Actor = (typeof ACTORS)[number];
@@ -64,6 +64,12 @@ beforeAll(async () => {
   const card = await placeOrder(a.id, { vendorId: x.id, items: [{ menu_item_id: x.suya, quantity: 1 }], addressId: a.addressId, paymentMethod: 'paystack' });
   const [payment] = await asService((tx) => tx`select id, reference from public.begin_payment(${a.id}::uuid, 'paystack', ${card.id}::uuid)`);
   await asService((tx) => tx`select public.record_payment_failure('paystack', ${'evt_' + card.id}, ${payment.reference}, 'declined')`);
+  // A vendor's partial refund of A's completed order, and what B owes after a
+  // card top-up was refunded at the provider once most of it was spent.
+  const [refund] = await asUser(x.owner.id, (tx) => tx`select id from public.refund_order(${done.id}::uuid, 1000::bigint, 'cold chips', 'wallet')`);
+  const topup = await topUpByCard(b.id, 200000);
+  await placeOrder(b.id, { vendorId: x.id, items: [{ menu_item_id: x.suya, quantity: 1 }], fulfillment: 'pickup' });
+  await providerRefund(topup, 200000, `re_rls_${b.id}`);
   const sql = serviceSql();
   await sql`delete from public.wallets where user_id = ${orphan.id}`;
   await sql`delete from public.profiles where id = ${orphan.id}`;
@@ -77,6 +83,7 @@ beforeAll(async () => {
   const [ledger] = await sql`select id from public.platform_ledger where order_id = ${done.id}`;
   const [pevent] = await sql`select id from public.payment_events where payment_id = ${payment.id}`;
   await sql`insert into public.notification_preferences (user_id) values (${a.id})`;
+  const [receivable] = await sql`select id from public.receivables where user_id = ${b.id}`;
   const [device] = await sql`insert into public.device_tokens (user_id, token, platform) values (${a.id}, 'fcm-token-of-a-0001', 'android') returning id`;
   // X's payout account and a paid payout of X, with its transfer webhook.
   const [account] = await sql`select id from public.save_payout_account(${x.owner.id}::uuid, '058', 'Guaranty Trust Bank', '0123456789', 'X KITCHEN', 'RCP_matrix0001')`;
@@ -87,7 +94,7 @@ beforeAll(async () => {
   ids = {
     A: a.id, addressA: a.addressId, orphan: orphan.id, doomed: doomed.id, X: x.id, Y: y.id, order: order.id, hours: hours.id,
     category: cat.id, group: group.id, item: item.id, event: event.id, wtx: wtx.id, note: note.id, ledger: ledger.id,
-    payment: payment.id, pevent: pevent.id, device: device.id,
+    payment: payment.id, pevent: pevent.id, device: device.id, refund: refund.id, receivable: receivable.id,
     account: account.id, payout: payout.id, payoutEvent: pevt.id,
   };
   claims = {
@@ -156,6 +163,9 @@ function matrix(): Record<string, Check[]> {
     platform_ledger: readOnly('platform_ledger', 'ledger', ['admin', 'service']),
     payments: readOnly('payments', 'payment', ['A', 'admin', 'service']),
     payment_events: readOnly('payment_events', 'pevent', ['admin', 'service']),
+    // The customer refunded, the owner of the order's vendor, admins.
+    refunds: readOnly('refunds', 'refund', ['A', 'X', 'admin', 'service']),
+    receivables: readOnly('receivables', 'receivable', ['B', 'admin', 'service']),
     payout_accounts: readOnly('payout_accounts', 'account', ['X', 'admin', 'service'], 'account_name'),
     payouts: readOnly('payouts', 'payout', ['X', 'admin', 'service'], 'status'),
     payout_events: readOnly('payout_events', 'payoutEvent', ['admin', 'service'], 'outcome'),

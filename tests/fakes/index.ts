@@ -9,8 +9,7 @@ import { startFakePaystack } from './paystack.ts';
 import { startFakeSms } from './sms.ts';
 import { startFakeStripe } from './stripe.ts';
 
-/** `paystackWebhookUrl`: where the fake Paystack delivers the webhooks it sends (the stack's paystack-webhook function). */
-export async function startFakes(options: { paystackWebhookUrl?: string } = {}): Promise<{ env: FakesEnv; functionsEnv: Record<string, string>; close(): Promise<void> }> {
+export async function startFakes(): Promise<{ env: FakesEnv; functionsEnv: Record<string, string>; close(): Promise<void> }> {
   // The values the functions will see: .env, overridden by this process's environment (as the stack does).
   const dotenv = await readDotenv(path.join(projectRoot, 'supabase', 'functions', '.env'));
   const secrets = Object.fromEntries(Object.entries(dotenv).map(([k, v]) => [k, process.env[k] ?? v]));
@@ -19,7 +18,7 @@ export async function startFakes(options: { paystackWebhookUrl?: string } = {}):
     return secrets[k];
   };
   const [paystack, stripe, sms] = await Promise.all([
-    startFakePaystack(need('PAYSTACK_SECRET_KEY'), 0, options.paystackWebhookUrl),
+    startFakePaystack(need('PAYSTACK_SECRET_KEY')),
     startFakeStripe(need('STRIPE_SECRET_KEY')),
     startFakeSms({
       termiiApiKey: need('TERMII_API_KEY'),

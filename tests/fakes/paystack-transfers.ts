@@ -5,11 +5,11 @@
 // envelope. New transfers are `pending`, as in live mode with OTP off; tests
 // decide the outcome through POST /__fake/paystack/transfer/settle, and the fake
 // then sends the signed webhook Paystack would send (transfer.success,
-// transfer.failed, transfer.reversed) to the webhook URL.
+// transfer.failed, transfer.reversed) to the URL given.
 // Control routes (no key):
 //   POST /__fake/paystack/accounts {bank_code, account_number, account_name}: a bank account that resolves.
-//   POST /__fake/paystack/transfer/settle {reference, status, gateway_response?, deliver?}: the outcome, and its webhook
-//     (deliver: false only answers the signed event, for tests that deliver it themselves).
+//   POST /__fake/paystack/transfer/settle {reference, status, gateway_response?, webhook_url?}: the outcome, and its
+//     signed webhook posted to webhook_url (without one, only answered, for tests that deliver it themselves).
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from './recorder.ts';
@@ -54,7 +54,7 @@ const BANKS = [
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string, url: URL) => Promise<boolean> | boolean;
 
-export function paystackTransfers(secretKey: string, webhookUrl?: string): { control: Handler; api: Handler } {
+export function paystackTransfers(secretKey: string): { control: Handler; api: Handler } {
   const accounts = new Map<string, string>(); // `${bank_code}:${account_number}` -> account name
   const recipients = new Map<string, Recipient>();
   const transfers = new Map<string, Transfer>();
@@ -87,7 +87,7 @@ export function paystackTransfers(secretKey: string, webhookUrl?: string): { con
       return true;
     }
     if (url.pathname === '/__fake/paystack/transfer/settle' && req.method === 'POST') {
-      const { reference, status, gateway_response, deliver = true } = JSON.parse(body);
+      const { reference, status, gateway_response, webhook_url: webhookUrl } = JSON.parse(body);
       const t = transfers.get(reference);
       if (!t) return fail(res, 404, 'no such transfer');
       t.status = status;
@@ -99,8 +99,7 @@ export function paystackTransfers(secretKey: string, webhookUrl?: string): { con
       const raw = JSON.stringify(event);
       const signature = createHmac('sha512', secretKey).update(raw).digest('hex');
       let delivery: { status: number; body: unknown } | null = null;
-      if (deliver) {
-        if (!webhookUrl) return fail(res, 500, 'the fake has no webhook URL to deliver to');
+      if (webhookUrl) {
         const answer = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-paystack-signature': signature }, body: raw });
         delivery = { status: answer.status, body: await answer.json().catch(() => null) };
       }

@@ -1,8 +1,13 @@
 // Fake Paystack (https://paystack.com/docs/api/transaction/): initialize and
-// verify transactions with the secret key as Bearer token, answers in Paystack's
-// `{ status, message, data }` envelope. Tests "pay" a transaction through the
-// control route POST /__fake/paystack/charge, then send the signed webhook
-// Paystack would send (HMAC-SHA512 of the raw body with the secret key).
+// verify transactions, create and list refunds, with the secret key as Bearer
+// token, answers in Paystack's `{ status, message, data }` envelope. Tests
+// "pay" a transaction through the control route POST /__fake/paystack/charge,
+// then send the signed webhook Paystack would send (HMAC-SHA512 of the raw body
+// with the secret key). A refund stays pending until the control route POST
+// /__fake/paystack/refunds/:id/settle settles it and posts the signed
+// `refund.processed` or `refund.failed` webhook to the URL given, as Paystack
+// does. Transfers (banks, account resolution, recipients, transfers and their
+// webhooks) are in paystack-transfers.ts.
 import { createHmac, randomBytes } from 'node:crypto';
 import { paystackTransfers } from './paystack-transfers.ts';
 import { sendJson, startFake, type FakeServer } from './recorder.ts';
@@ -19,12 +24,33 @@ interface Transaction {
   created_at: string;
 }
 
-/** `webhookUrl`: where the fake sends the webhooks it originates (transfers). */
-export function startFakePaystack(secretKey: string, port = 0, webhookUrl?: string): Promise<FakeServer> {
+interface Refund {
+  id: number;
+  transaction: Transaction;
+  amount: number;
+  currency: string;
+  status: 'pending' | 'processed' | 'failed';
+  merchant_note: string | null;
+  customer_note: string | null;
+  refunded_at: string | null;
+  createdAt: string;
+}
+
+function refundData(r: Refund) {
+  return {
+    id: r.id, integration: 1, domain: 'test', transaction: r.transaction.id, dispute: null, amount: r.amount, deducted_amount: r.amount,
+    currency: r.currency, channel: 'card', fully_deducted: true, status: r.status, refunded_by: 'api', refunded_at: r.refunded_at,
+    expected_at: r.createdAt, merchant_note: r.merchant_note, customer_note: r.customer_note, createdAt: r.createdAt, updatedAt: r.createdAt,
+  };
+}
+
+export function startFakePaystack(secretKey: string, port = 0): Promise<FakeServer> {
   const transactions = new Map<string, Transaction>();
-  const transfers = paystackTransfers(secretKey, webhookUrl);
+  const refunds = new Map<number, Refund>();
+  let nextRefundId = 9_000_000;
   let nextId = 4_000_000_000;
   let base = '';
+  const transfers = paystackTransfers(secretKey);
   const fake = startFake('Paystack', async (req, res, body, url) => {
     if (await transfers.control(req, res, body, url)) return true;
     if (url.pathname === '/__fake/paystack/charge' && req.method === 'POST') {
@@ -42,11 +68,62 @@ export function startFakePaystack(secretKey: string, port = 0, webhookUrl?: stri
       sendJson(res, 200, transactionData(tx));
       return true;
     }
+    const settle = /^\/__fake\/paystack\/refunds\/(\d+)\/settle$/.exec(url.pathname);
+    if (settle && req.method === 'POST') {
+      const { status, webhook_url: webhookUrl } = JSON.parse(body || '{}');
+      const refund = refunds.get(Number(settle[1]));
+      if (!refund || (status !== 'processed' && status !== 'failed')) {
+        sendJson(res, 404, { message: 'no such refund, or status is not processed|failed' });
+        return true;
+      }
+      refund.status = status;
+      refund.refunded_at = status === 'processed' ? new Date().toISOString() : null;
+      const event = JSON.stringify({
+        event: `refund.${status}`,
+        data: {
+          id: refund.id, status, transaction_reference: refund.transaction.reference, refund_reference: `RFD${refund.id}`,
+          amount: String(refund.amount), currency: refund.currency, merchant_note: refund.merchant_note, customer_note: refund.customer_note,
+          processor: 'fake', customer: { email: refund.transaction.email }, integration: 1, domain: 'test',
+        },
+      });
+      void (async () => {
+        const answer = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-paystack-signature': paystackSignature(event, secretKey) }, body: event });
+        sendJson(res, 200, { webhook_status: answer.status, webhook_body: await answer.json().catch(() => null) });
+      })().catch((err) => sendJson(res, 502, { message: (err as Error).message }));
+      return true;
+    }
     if (req.headers.authorization !== `Bearer ${secretKey}`) {
       sendJson(res, 401, { status: false, message: 'Invalid key' });
       return true;
     }
     if (await transfers.api(req, res, body, url)) return true;
+    if (url.pathname === '/refund' && req.method === 'POST') {
+      const input = JSON.parse(body || '{}');
+      const tx = transactions.get(String(input.transaction)) ?? [...transactions.values()].find((t) => String(t.id) === String(input.transaction));
+      if (!tx || tx.status !== 'success') {
+        sendJson(res, 400, { status: false, message: 'Transaction not found or not successful' });
+        return true;
+      }
+      const already = [...refunds.values()].filter((r) => r.transaction === tx && r.status !== 'failed').reduce((sum, r) => sum + r.amount, 0);
+      const amount = input.amount === undefined ? tx.amount - already : Number(input.amount);
+      if (!Number.isInteger(amount) || amount <= 0 || already + amount > tx.amount) {
+        sendJson(res, 400, { status: false, message: 'Refund amount cannot be more than the transaction amount' });
+        return true;
+      }
+      const refund: Refund = {
+        id: nextRefundId++, transaction: tx, amount, currency: input.currency ?? tx.currency, status: 'pending',
+        merchant_note: input.merchant_note ?? null, customer_note: input.customer_note ?? null, refunded_at: null, createdAt: new Date().toISOString(),
+      };
+      refunds.set(refund.id, refund);
+      sendJson(res, 200, { status: true, message: 'Refund has been queued for processing', data: { ...refundData(refund), transaction: transactionData(tx) } });
+      return true;
+    }
+    if (url.pathname === '/refund' && req.method === 'GET') {
+      const wanted = url.searchParams.get('transaction');
+      const list = [...refunds.values()].filter((r) => !wanted || String(r.transaction.id) === wanted || r.transaction.reference === wanted);
+      sendJson(res, 200, { status: true, message: 'Refunds retrieved', data: list.map(refundData), meta: { total: list.length } });
+      return true;
+    }
     if (url.pathname === '/transaction/initialize' && req.method === 'POST') {
       const input = JSON.parse(body || '{}');
       const amount = Number(input.amount);

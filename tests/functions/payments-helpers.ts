@@ -76,6 +76,27 @@ export async function stripeIntent(id: string): Promise<Record<string, any>> {
   return res.json();
 }
 
+/** A refund made on the Stripe dashboard (no metadata of ours), as Stripe's API records it. */
+export async function stripeDashboardRefund(intentId: string, amount: number): Promise<Record<string, any>> {
+  const res = await fetch(`${fakesEnv().stripeUrl}/v1/refunds`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${fakesEnv().secrets.STRIPE_SECRET_KEY}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ payment_intent: intentId, amount: String(amount) }),
+  });
+  if (!res.ok) throw new Error(`fake Stripe refused the refund: ${await res.text()}`);
+  return res.json();
+}
+
+/** Calls a platform-only function (refunds, ...) with the service_role key, as pg_net and cron do. */
+export async function invokeAsPlatform(name: string, body: unknown, key = stackEnv().serviceRoleKey): Promise<Invoked> {
+  const res = await fetch(`${stackEnv().url}/functions/v1/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, apikey: key },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
 export async function orderRow(orderId: string) {
   const [o] = await serviceSql()`select status, payment_status from public.orders where id = ${orderId}`;
   return o;

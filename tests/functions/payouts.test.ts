@@ -10,7 +10,7 @@ import { failCalls, fakeCalls } from '../fakes/recorder.ts';
 import { serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { testClient } from '../helpers/supabase.ts';
-import { invoke, postPaystackWebhook, userClient } from './payments-helpers.ts';
+import { invoke, invokeAsPlatform, postPaystackWebhook, userClient } from './payments-helpers.ts';
 
 let accountCounter = 0;
 
@@ -37,7 +37,10 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
 
   /** Paystack decides the transfer; its signed webhook goes to the stack unless deliver is false. */
   const settle = (reference: string, status: string, deliver = true) =>
-    fake('/__fake/paystack/transfer/settle', { reference, status, deliver, ...(status === 'failed' ? { gateway_response: 'Beneficiary account is dormant' } : {}) });
+    fake('/__fake/paystack/transfer/settle', {
+      reference, status, ...(deliver ? { webhook_url: `${stackEnv().url}/functions/v1/paystack-webhook` } : {}),
+      ...(status === 'failed' ? { gateway_response: 'Beneficiary account is dormant' } : {}),
+    });
 
   async function payee(balance = 2_000_000): Promise<{ vendor: TestVendor; client: SupabaseClient }> {
     const vendor = await createVendor();
@@ -247,9 +250,8 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     const p = await requested(client, 300_000);
     const anon = testClient();
     expect(await invoke(anon, 'payouts', { action: 'send', payout_id: p.id })).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
-    const platform = testClient({ key: stackEnv().serviceRoleKey });
-    expect(await invoke(platform, 'payouts', { action: 'list_banks' })).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
-    expect((await invoke(platform, 'payouts', { action: 'send', payout_id: p.id })).body).toMatchObject({ outcome: 'pending', payout_status: 'processing' });
+    expect(await invokeAsPlatform('payouts', { action: 'list_banks' })).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
+    expect((await invokeAsPlatform('payouts', { action: 'send', payout_id: p.id })).body).toMatchObject({ outcome: 'pending', payout_status: 'processing' });
   });
 
   it('refuses a transfer webhook with a wrong signature and writes nothing', async () => {

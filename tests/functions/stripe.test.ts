@@ -7,7 +7,7 @@ import { fakesEnv } from '../fakes/env.ts';
 import { fakeCalls } from '../fakes/recorder.ts';
 import { createUser, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
-import { invoke, orderRow, paymentRow, postStripeWebhook, stripeEvent, stripeIntent, userClient } from './payments-helpers.ts';
+import { invoke, orderRow, paymentRow, postStripeWebhook, stripeDashboardRefund, stripeEvent, stripeIntent, userClient } from './payments-helpers.ts';
 
 describe.runIf(stackEnv().embedded)('payments with Stripe', () => {
   const fakes = fakesEnv();
@@ -83,16 +83,21 @@ describe.runIf(stackEnv().embedded)('payments with Stripe', () => {
     expect(paid.body.outcome).toBe('confirmed');
     expect(await orderRow(order.id)).toMatchObject({ status: 'new', payment_status: 'paid' });
 
-    // Refunded from the Stripe dashboard: the charge carries no metadata, the PaymentIntent does.
+    // Refunded from the Stripe dashboard: the refund and the charge carry no metadata, the PaymentIntent does.
     const total = Number(order.total);
+    const dashboard = await stripeDashboardRefund(second.body.payment_intent_id, total);
     const refund = stripeEvent('charge.refunded', {
-      id: `ch_${crypto.randomUUID().replace(/-/g, '')}`, object: 'charge', amount: total, amount_refunded: total, refunded: true,
+      id: dashboard.charge, object: 'charge', amount: total, amount_refunded: total, refunded: true,
       currency: 'ngn', payment_intent: second.body.payment_intent_id, metadata: {},
     }, { amount_refunded: 0, refunded: false });
     const refunded = await postStripeWebhook(refund);
     expect(refunded).toMatchObject({ status: 200, body: { outcome: 'refunded' } });
     expect((await orderRow(order.id)).status).toBe('cancelled');
     expect((await paymentRow(second.body.reference)).status).toBe('refunded');
+    // The same refund in refund.updated moves no money again.
+    const updated = await postStripeWebhook(stripeEvent('refund.updated', dashboard));
+    expect(updated).toMatchObject({ status: 200, body: { outcome: 'unchanged' } });
+    expect(await walletBalance(customer.id)).toBe(0);
   });
 
   it('is safe against events out of order: a late payment_failed after success changes nothing', async () => {

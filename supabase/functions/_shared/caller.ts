@@ -34,6 +34,15 @@ export function callerOf(req: Request): Caller {
 }
 
 /**
+ * For functions only the platform calls (cron jobs and database triggers
+ * through pg_net, with the service_role key): the verified JWT must carry the
+ * service_role role.
+ */
+export function requireServiceRole(req: Request): void {
+  if (!isServiceRole(req)) throw new HttpError(403, 'forbidden', 'Only the platform (service_role) may call this function');
+}
+
+/**
  * True when the request carries the service_role key (the platform itself: a
  * cron job or a database trigger calling through pg_net). The signature was
  * verified by the platform (verify_jwt), as for user tokens.

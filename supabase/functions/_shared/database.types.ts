@@ -484,6 +484,7 @@ export type Database = {
       }
       orders: {
         Row: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -508,13 +509,16 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         Insert: {
+          accept_reminder_sent_at?: string | null
           accepted_at?: string | null
           address_id?: string | null
           cancel_reason?: string | null
@@ -539,13 +543,16 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at?: string | null
+          refunded_amount?: number
           status: string
           subtotal: number
           total: number
           updated_at?: string
+          vendor_earning?: number | null
           vendor_id: string
         }
         Update: {
+          accept_reminder_sent_at?: string | null
           accepted_at?: string | null
           address_id?: string | null
           cancel_reason?: string | null
@@ -570,10 +577,12 @@ export type Database = {
           payment_method?: string
           payment_status?: string
           ready_at?: string | null
+          refunded_amount?: number
           status?: string
           subtotal?: number
           total?: number
           updated_at?: string
+          vendor_earning?: number | null
           vendor_id?: string
         }
         Relationships: [
@@ -1026,6 +1035,178 @@ export type Database = {
         }
         Relationships: []
       }
+      receivables: {
+        Row: {
+          amount: number
+          closed_at: string | null
+          closed_by: string | null
+          created_at: string
+          currency: string
+          id: string
+          reason: string
+          refund_id: string | null
+          settled_amount: number
+          status: string
+          user_id: string
+        }
+        Insert: {
+          amount: number
+          closed_at?: string | null
+          closed_by?: string | null
+          created_at?: string
+          currency?: string
+          id?: string
+          reason: string
+          refund_id?: string | null
+          settled_amount?: number
+          status?: string
+          user_id: string
+        }
+        Update: {
+          amount?: number
+          closed_at?: string | null
+          closed_by?: string | null
+          created_at?: string
+          currency?: string
+          id?: string
+          reason?: string
+          refund_id?: string | null
+          settled_amount?: number
+          status?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "receivables_closed_by_fkey"
+            columns: ["closed_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "receivables_refund_id_fkey"
+            columns: ["refund_id"]
+            isOneToOne: false
+            referencedRelation: "refunds"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "receivables_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      refunds: {
+        Row: {
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
+          created_at: string
+          currency: string
+          destination: string
+          failure_reason: string | null
+          id: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
+          user_id: string
+        }
+        Insert: {
+          actor_id?: string | null
+          amount: number
+          attempts?: number
+          borne_by: string
+          clawback_amount?: number
+          created_at?: string
+          currency: string
+          destination: string
+          failure_reason?: string | null
+          id?: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at?: string
+          order_id?: string | null
+          payment_id?: string | null
+          processed_at?: string | null
+          provider_refund_id?: string | null
+          reason: string
+          replaces_refund_id?: string | null
+          status?: string
+          user_id: string
+        }
+        Update: {
+          actor_id?: string | null
+          amount?: number
+          attempts?: number
+          borne_by?: string
+          clawback_amount?: number
+          created_at?: string
+          currency?: string
+          destination?: string
+          failure_reason?: string | null
+          id?: string
+          idempotency_key?: string
+          initiated_by_role?: string
+          next_attempt_at?: string
+          order_id?: string | null
+          payment_id?: string | null
+          processed_at?: string | null
+          provider_refund_id?: string | null
+          reason?: string
+          replaces_refund_id?: string | null
+          status?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "refunds_actor_id_fkey"
+            columns: ["actor_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_payment_id_fkey"
+            columns: ["payment_id"]
+            isOneToOne: false
+            referencedRelation: "payments"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_replaces_refund_id_fkey"
+            columns: ["replaces_refund_id"]
+            isOneToOne: false
+            referencedRelation: "refunds"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       vendor_hours: {
         Row: {
           closes_at: string
@@ -1063,6 +1244,7 @@ export type Database = {
       }
       vendors: {
         Row: {
+          accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
           commission_rate: number
@@ -1090,6 +1272,7 @@ export type Database = {
           is_open_now: boolean | null
         }
         Insert: {
+          accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
           commission_rate?: number
@@ -1116,6 +1299,7 @@ export type Database = {
           updated_at?: string
         }
         Update: {
+          accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
           commission_rate?: number
@@ -1391,6 +1575,7 @@ export type Database = {
       admin_set_vendor_status: {
         Args: { p_reason?: string; p_status: string; p_vendor_id: string }
         Returns: {
+          accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
           commission_rate: number
@@ -1419,6 +1604,28 @@ export type Database = {
         SetofOptions: {
           from: "*"
           to: "vendors"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      admin_write_off_receivable: {
+        Args: { p_reason: string; p_receivable_id: string }
+        Returns: {
+          amount: number
+          closed_at: string | null
+          closed_by: string | null
+          created_at: string
+          currency: string
+          id: string
+          reason: string
+          refund_id: string | null
+          settled_amount: number
+          status: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "receivables"
           isOneToOne: true
           isSetofReturn: false
         }
@@ -1469,8 +1676,9 @@ export type Database = {
         }
       }
       cancel_order: {
-        Args: { p_order_id: string; p_reason?: string }
+        Args: { p_order_id: string; p_reason?: string; p_refund_to?: string }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1495,10 +1703,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1507,6 +1717,23 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      cancel_unaccepted_orders: {
+        Args: Record<PropertyKey, never>
+        Returns: Json
+      }
+      claim_card_refunds: {
+        Args: { p_limit?: number; p_refund_id?: string }
+        Returns: {
+          amount: number
+          attempts: number
+          currency: string
+          payment_reference: string
+          provider: string
+          provider_payment_id: string
+          reason: string
+          refund_id: string
+        }[]
       }
       claim_payouts: {
         Args: { p_limit?: number; p_payout_id?: string; p_user_id: string }
@@ -1595,6 +1822,18 @@ export type Database = {
           slug: string
         }[]
       }
+      payments_to_reconcile: {
+        Args: { p_limit?: number }
+        Returns: {
+          abandoned: boolean
+          amount: number
+          currency: string
+          payment_id: string
+          provider: string
+          provider_payment_id: string
+          reference: string
+        }[]
+      }
       place_order: {
         Args: {
           p_address_id: string
@@ -1606,6 +1845,7 @@ export type Database = {
           p_vendor_id: string
         }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1630,10 +1870,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1651,6 +1893,43 @@ export type Database = {
           p_vendor_id: string
         }
         Returns: Json
+      }
+      record_card_refund_result: {
+        Args: {
+          p_failure_reason?: string
+          p_provider_refund_id: string
+          p_refund_id: string
+          p_status: string
+        }
+        Returns: {
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
+          created_at: string
+          currency: string
+          destination: string
+          failure_reason: string | null
+          id: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "refunds"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       record_payment_failure: {
         Args: {
@@ -1701,16 +1980,58 @@ export type Database = {
           isSetofReturn: false
         }
       }
-      record_refund: {
+      record_provider_refund: {
         Args: {
           p_amount: number
           p_currency: string
           p_payload?: Json
           p_provider: string
           p_provider_event_id: string
+          p_provider_refund_id: string
+          p_reason?: string
           p_reference: string
+          p_refund_id?: string
+          p_status: string
         }
         Returns: Json
+      }
+      refund_order: {
+        Args: {
+          p_amount: number
+          p_borne_by?: string
+          p_destination?: string
+          p_order_id: string
+          p_reason: string
+        }
+        Returns: {
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
+          created_at: string
+          currency: string
+          destination: string
+          failure_reason: string | null
+          id: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "refunds"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       request_payout: {
         Args: { p_amount: number; p_idempotency_key?: string }
@@ -1815,6 +2136,7 @@ export type Database = {
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
+          accept_reminder_sent_at: string | null
           accepted_at: string | null
           address_id: string | null
           cancel_reason: string | null
@@ -1839,10 +2161,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1851,6 +2175,10 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      vendor_statement: {
+        Args: { p_from: string; p_to: string; p_vendor_id: string }
+        Returns: Json
       }
     }
     Enums: {

@@ -1,12 +1,14 @@
 // Paystack webhook: the signature (HMAC-SHA512 of the raw body) is checked
 // first; a charge is re-verified with Paystack before confirm_payment applies it
-// once per transaction. Any failure answers 5xx so Paystack retries; each SQL
-// call is one transaction, so nothing is half-written.
+// once per transaction; refund events (pending, processed, failed) go to
+// record_provider_refund, once per Paystack refund. Any failure answers 5xx so
+// Paystack retries; each SQL call is one transaction, so nothing is half-written.
 import { asServiceRole } from '../_shared/db.ts';
 import { requireEnv } from '../_shared/env.ts';
 import { errorJson, json, serve } from '../_shared/http.ts';
 import { verifyTransaction } from '../_shared/paystack.ts';
 import { applyTransferEvent, isTransferEvent } from '../_shared/payouts.ts';
+import { applyProviderRefund, ourRefundIdIn, paystackRefundStatus } from '../_shared/refunds.ts';
 import { PaystackEvent } from '../_shared/schemas.ts';
 import { verifyPaystackSignature } from '../_shared/signatures.ts';
 
@@ -40,15 +42,17 @@ serve('paystack-webhook', async (req) => {
     return json({ received: true, ...result });
   }
 
-  if (event.event === 'refund.processed') {
+  if (event.event.startsWith('refund.')) {
     // Paystack sends refund amounts as strings or numbers (minor units).
-    const data = event.data as { id?: number | string; transaction_reference?: string; amount?: number | string; currency?: string };
+    const data = event.data as { id?: number | string; refund_reference?: string | null; transaction_reference?: string; amount?: number | string; currency?: string; merchant_note?: string | null };
     const amount = Number(data.amount);
-    if (data.id !== undefined && data.transaction_reference && Number.isSafeInteger(amount) && data.currency) {
-      const [{ result }] = await asServiceRole((sql) => sql`
-        select public.record_refund(
-          p_provider => 'paystack', p_provider_event_id => ${`refund.processed:${data.id}`}, p_reference => ${data.transaction_reference!},
-          p_amount => ${amount}::bigint, p_currency => ${data.currency!}, p_payload => ${sql.json(body as never)}) as result`);
+    const refundId = data.id ?? data.refund_reference;
+    if (refundId !== undefined && refundId !== null && data.transaction_reference && Number.isSafeInteger(amount) && data.currency) {
+      const status = paystackRefundStatus(event.event.slice('refund.'.length));
+      const result = await applyProviderRefund({
+        provider: 'paystack', eventId: `${event.event}:${refundId}`, reference: data.transaction_reference, providerRefundId: String(refundId),
+        amount, currency: data.currency, status, ourRefundId: ourRefundIdIn(data.merchant_note),
+      }, body);
       return json({ received: true, ...result });
     }
   }
