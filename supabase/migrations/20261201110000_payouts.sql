@@ -304,9 +304,11 @@ end
 $$;
 revoke execute on function private.release_payout(public.payouts, text, text) from public, anon, authenticated, service_role;
 
--- The one place a payout becomes queued (sendable). Once pg_net is available,
--- this is where the send is started after commit (net.http_post to the payouts
--- function); until then the owner or an admin sends it through the function.
+-- The one place a payout becomes queued (sendable). The owner or the admin
+-- sends it through the payouts function at once; the send-payouts job picks up
+-- what nobody sent. A send started after commit from here (net.http_post, as
+-- private.request_payout_sweep does) is the one line to add for hands-off
+-- payouts.
 create function private.queue_payout(p_payout_id uuid) returns public.payouts
 language plpgsql
 security definer
@@ -452,10 +454,25 @@ grant execute on function public.admin_reject_payout(uuid, text) to authenticate
 -- Sending and outcomes (the payouts and paystack-webhook functions)
 -- ----------------------------------------------------------------------------
 
+-- Whether a sweep sends a payout: queued (for the platform's cron sweep, only
+-- once nobody sent it for a minute: owners and admins send at once), or left
+-- processing for 10 minutes by an inconclusive send.
+create function private.payout_due(p public.payouts, p_platform boolean) returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return (p.status = 'queued' and (not p_platform or p.updated_at < now() - interval '1 minute'))
+      or (p.status = 'processing' and p.sent_at < now() - interval '10 minutes');
+end
+$$;
+revoke execute on function private.payout_due(public.payouts, boolean) from public, anon, authenticated, service_role;
+
 -- Claims payouts to send with POST /transfer: one payout (its owner or an
--- admin), or without p_payout_id every queued payout and every processing one
--- not sent for 10 minutes (admins). p_user_id null is the platform itself: the
--- function called with the service_role key (a cron sweep, a send after commit). Claimed payouts are
+-- admin), or without p_payout_id every due payout (admins, the platform).
+-- p_user_id null is the platform itself: the function called with the
+-- service_role key (the send-payouts job). Claimed payouts are
 -- processing before Paystack is called, so a webhook always finds them; a
 -- processing payout is sent again with the same reference, which Paystack
 -- turns into the same transfer.
@@ -476,10 +493,10 @@ begin
     end if;
     return query
       update public.payouts set status = 'processing', attempts = attempts + 1, sent_at = now()
-      where id in (
-        select id from public.payouts
-        where status = 'queued' or (status = 'processing' and sent_at < now() - interval '10 minutes')
-        order by created_at
+      where public.payouts.id in (
+        select q.id from public.payouts q
+        where q.status in ('queued', 'processing') and private.payout_due(q, p_user_id is null)
+        order by q.created_at
         limit least(greatest(coalesce(p_limit, 20), 1), 100)
         for update skip locked)
       returning *;
@@ -596,6 +613,49 @@ $$;
 comment on function public.apply_transfer_status(text, text, text, bigint, text, text, text, jsonb) is 'Edge functions only (service_role): applies a Paystack transfer status (success, failed or abandoned, reversed; anything else is pending) to the payout with this reference. Idempotent by event id, and by state for events out of order.';
 revoke execute on function public.apply_transfer_status(text, text, text, bigint, text, text, text, jsonb) from public, anon, authenticated;
 grant execute on function public.apply_transfer_status(text, text, text, bigint, text, text, text, jsonb) to service_role;
+
+-- ----------------------------------------------------------------------------
+-- The send-payouts job
+-- ----------------------------------------------------------------------------
+
+-- The job needs pg_cron and pg_net; 20261201120000_pg_cron_pg_net.sql creates
+-- them the same way (if not exists), later in the migration order.
+create extension if not exists pg_cron with schema pg_catalog;
+create extension if not exists pg_net with schema extensions;
+
+-- One call to the payouts function (as the platform: the service_role key from
+-- Vault, as private.request_payment_reconcile does) when a payout is due, sent
+-- by pg_net after this job's transaction commits. Returns the pg_net request
+-- id, or null when nothing is due.
+create function private.request_payout_sweep() returns bigint
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  base text;
+  service_key text;
+begin
+  if not exists (select from public.payouts p where p.status in ('queued', 'processing') and private.payout_due(p, true)) then
+    return null;
+  end if;
+  select decrypted_secret into base from vault.decrypted_secrets where name = 'project_url';
+  select decrypted_secret into service_key from vault.decrypted_secrets where name = 'service_role_key';
+  if base is null or service_key is null then
+    raise exception 'payouts_not_configured'
+      using detail = 'Create the Vault secrets project_url and service_role_key (README, "Deploy").';
+  end if;
+  return net.http_post(
+    url => rtrim(base, '/') || '/functions/v1/payouts',
+    body => '{"action": "send"}'::jsonb,
+    headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || service_key),
+    timeout_milliseconds => 60000
+  );
+end
+$$;
+revoke execute on function private.request_payout_sweep() from public, anon, authenticated, service_role;
+
+select cron.schedule('send-payouts', '* * * * *', 'select private.request_payout_sweep()');
 
 -- ============================================================================
 -- Admin: approvals and conservation

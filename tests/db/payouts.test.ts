@@ -50,16 +50,32 @@ const claim = (userId: string | null, payoutId: string | null) =>
 
 class Rollback extends Error {}
 
-/** What a sweep claims, without keeping it. */
-async function sweepRolledBack(userId: string | null) {
-  let rows: Record<string, any>[] = [];
-  await asService(async (tx) => {
-    rows = [...(await tx`select * from public.claim_payouts(${userId}::uuid)`)];
+/** Runs `fn` in a transaction that is rolled back, and returns what it returned. */
+async function rolledBack<T>(fn: (tx: any) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  await serviceSql().begin(async (tx) => {
+    result = await fn(tx);
     throw new Rollback();
   }).catch((err) => {
     if (!(err instanceof Rollback)) throw err;
   });
-  return rows;
+  return result as T;
+}
+
+/** Makes a payout look queued `minutes` ago (triggers off, so updated_at keeps the value). */
+async function queuedAgo(tx: any, payoutId: string, minutes: number) {
+  await tx`set local session_replication_role = replica`;
+  await tx`update public.payouts set updated_at = now() - make_interval(mins => ${minutes}) where id = ${payoutId}`;
+  await tx`set local session_replication_role = origin`;
+}
+
+/** What a sweep (an admin's, or the platform's with userId null) claims, without keeping it. */
+function sweepRolledBack(userId: string | null, prelude?: (tx: any) => Promise<unknown>) {
+  return rolledBack(async (tx) => {
+    if (prelude) await prelude(tx);
+    await tx`select set_config('role', 'service_role', true)`;
+    return [...(await tx`select * from public.claim_payouts(${userId}::uuid)`)];
+  });
 }
 
 const apply = (reference: string, status: string, event: string | null = null, amount: number | null = null) =>
@@ -283,11 +299,11 @@ describe('transfer outcomes', () => {
     expect((await errorOf(claim(v.owner.id, crypto.randomUUID()))).message).toBe('payout_not_found');
     expect((await errorOf(claim(v.owner.id, null))).message).toBe('forbidden');
     expect((await payout(p.id)).status).toBe('queued');
-    // Sweeps (an admin, the platform) are rolled back: they claim every due payout, other tests' too.
-    for (const who of [admin.id, null]) {
-      const swept = await sweepRolledBack(who);
-      expect(swept.find((s) => s.id === p.id)).toMatchObject({ status: 'processing', attempts: 1 });
-    }
+    // Sweeps are rolled back: they claim every due payout, other tests' too. An
+    // admin's takes it at once; the platform's job only once nobody sent it for a minute.
+    expect((await sweepRolledBack(admin.id)).find((s) => s.id === p.id)).toMatchObject({ status: 'processing', attempts: 1 });
+    expect((await sweepRolledBack(null)).find((s) => s.id === p.id)).toBeUndefined();
+    expect((await sweepRolledBack(null, (tx) => queuedAgo(tx, p.id, 2))).find((s) => s.id === p.id)).toMatchObject({ status: 'processing' });
     expect((await payout(p.id)).status).toBe('queued');
     // The platform may also send one payout.
     expect((await claim(null, p.id)).map((s) => s.status)).toEqual(['processing']);
@@ -299,6 +315,26 @@ describe('transfer outcomes', () => {
     expect((await errorOf(save(pending.owner.id))).message).toBe('vendor_not_active');
     expect((await errorOf(save(customer.id))).message).toBe('not_a_vendor');
     expect(await serviceSql()`select 1 from public.payout_accounts where user_id in (${pending.owner.id}, ${customer.id})`).toHaveLength(0);
+  });
+
+  it('schedules send-payouts, which calls the payouts function as the platform when a payout is due', async () => {
+    const [job] = await serviceSql()`select schedule, command, username, active from cron.job where jobname = 'send-payouts'`;
+    expect(job).toEqual({ schedule: '* * * * *', command: 'select private.request_payout_sweep()', username: 'postgres', active: true });
+    const v = await payableVendor(1_000_000);
+    const p = await requestPayout(v.owner.id, 500_000);
+    // Rolled back, so pg_net never sends it (requests leave only after commit).
+    const request = await rolledBack(async (tx) => {
+      await queuedAgo(tx, p.id, 2);
+      const [{ id }] = await tx`select private.request_payout_sweep() as id`;
+      const [q] = await tx`select url, headers, convert_from(body, 'utf8')::jsonb as body from net.http_request_queue where id = ${id}`;
+      return q;
+    });
+    expect(request.url).toMatch(/\/functions\/v1\/payouts$/);
+    expect(request.body).toEqual({ action: 'send' });
+    expect(request.headers.Authorization).toMatch(/^Bearer ey/);
+    expect((await payout(p.id)).status).toBe('queued');
+    const user = await createUser();
+    expect((await errorOf(asUser(user.id, (tx) => tx`select private.request_payout_sweep()`))).code).toBe('42501');
   });
 
   it('keeps the functions that move payouts away from clients', async () => {
