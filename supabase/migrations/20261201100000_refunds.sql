@@ -525,6 +525,9 @@ begin
     end if;
     captured := private.wallet_order_captured(o.id);
   end if;
+  if p_amount - p_clawback > captured then
+    perform private.fail('refund_exceeds_captured', format('%s kobo were captured; %s kobo cannot be refunded.', captured, p_amount - p_clawback));
+  end if;
   -- Concurrent refunds of one source serialize on the lock above, so this sum is exact.
   so_far := private.refunded_from(p_payment_id, p_order_id);
   if so_far + p_amount - p_clawback > captured then
@@ -816,7 +819,8 @@ declare
   uid uuid := private.require_active_user();
   o public.orders;
   p public.payments;
-  reason text := nullif(trim(p_reason), '');
+  r public.refunds;
+  v_reason text := nullif(trim(p_reason), '');
   as_vendor boolean;
   as_admin boolean := private.is_admin();
   v_role text;
@@ -830,10 +834,10 @@ begin
   if not found or not (as_vendor or as_admin) then
     perform private.fail('order_not_found', 'This order does not exist.', 'P0002');
   end if;
-  if reason is null then
+  if v_reason is null then
     perform private.fail('reason_required', 'Give a reason for this refund.');
   end if;
-  if char_length(reason) > 500 then
+  if char_length(v_reason) > 500 then
     perform private.fail('invalid_reason', 'The reason must be at most 500 characters.');
   end if;
   if p_destination is null or p_destination not in ('original', 'wallet') then
@@ -868,12 +872,22 @@ begin
   if v_captured = 0 then
     perform private.fail('order_not_paid', format('Order %s has not been paid, so there is nothing to refund.', o.number));
   end if;
+  -- A double tap is one refund: the same person refunding the same amount of
+  -- this order for the same reason within a minute gets the first refund back.
+  -- (The order lock above makes this look-up race-free.)
+  select * into r from public.refunds
+  where order_id = o.id and actor_id = uid and amount = p_amount and refunds.reason = v_reason
+    and created_at > now() - interval '1 minute'
+  order by created_at desc limit 1;
+  if found then
+    return r;
+  end if;
   return private.issue_refund(o.id, p.id, p_amount,
                               case when p.id is null or p_destination = 'wallet' then 'wallet' else 'card' end,
-                              reason, v_role, uid, borne, 'refund:' || gen_random_uuid());
+                              v_reason, v_role, uid, borne, 'refund:' || gen_random_uuid());
 end
 $$;
-comment on function public.refund_order(uuid, bigint, text, text, text) is 'Refunds part (or all) of an order, before or after completion. Vendor owner: own orders, borne by the vendor. Admin: any order, p_borne_by vendor or platform (default platform). p_destination ''original'' (card payments to the card, through the provider; wallet payments to the wallet) or ''wallet''. The reason is required; refunded so far + p_amount may not exceed what was captured. After completion the vendor''s earning and the commission are reversed through the ledgers for the share it bears. Errors: order_not_found (P0002), reason_required, invalid_reason, invalid_refund_destination, invalid_borne_by, invalid_amount, order_not_paid, refund_exceeds_captured.';
+comment on function public.refund_order(uuid, bigint, text, text, text) is 'Refunds part (or all) of an order, before or after completion; the same caller refunding the same amount for the same reason within a minute gets the first refund back (a double tap is one refund). Vendor owner: own orders, borne by the vendor. Admin: any order, p_borne_by vendor or platform (default platform). p_destination ''original'' (card payments to the card, through the provider; wallet payments to the wallet) or ''wallet''. The reason is required; refunded so far + p_amount may not exceed what was captured. After completion the vendor''s earning and the commission are reversed through the ledgers for the share it bears. Errors: order_not_found (P0002), reason_required, invalid_reason, invalid_refund_destination, invalid_borne_by, invalid_amount, order_not_paid, refund_exceeds_captured.';
 revoke execute on function public.refund_order(uuid, bigint, text, text, text) from public, anon;
 grant execute on function public.refund_order(uuid, bigint, text, text, text) to authenticated;
 

@@ -115,11 +115,11 @@ describe.runIf(env.embedded)('admin user API', () => {
 });
 
 describe.runIf(env.embedded)('public auth endpoints', () => {
-  it('GET /settings says phone sign-up is on, autoconfirmed', async () => {
+  it('GET /settings says phone sign-up is on, confirmed by the first OTP (enable_confirmations)', async () => {
     const res = await fetch(`${env.url}/auth/v1/settings`, { headers: { apikey: env.anonKey } });
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ disable_signup: false, phone_autoconfirm: true, external: { phone: true, google: false } });
+    expect(body).toMatchObject({ disable_signup: false, phone_autoconfirm: false, external: { phone: true, google: false } });
   });
 
   it('GET /health answers with an API key; /.well-known/jwks.json is open, as in Supabase\'s gateway', async () => {

@@ -11,12 +11,12 @@ describe('auth settings', () => {
     for (const name of HOOK_VARS) delete process.env[name];
   });
 
-  it('reads supabase/config.toml: phone sign-up on, autoconfirmed, test OTPs without +, limits', () => {
+  it('reads supabase/config.toml: phone sign-up on, confirmed by OTP, test OTPs without +, limits', () => {
     const settings = authSettings(loadConfig({ apiPort: 54321, dbPort: 54322 }));
     expect(settings).toMatchObject({
-      issuer: 'http://127.0.0.1:54321/auth/v1', jwtExpiry: 3600, phoneEnabled: true, phoneAutoconfirm: true, signupEnabled: true,
-      smsMaxFrequencyMs: 5000, smsOtpExpirySeconds: 6000, smsSentPerHour: 30, refreshTokenRotation: true, refreshTokenReuseIntervalSeconds: 10,
-      sendSmsHook: null,
+      issuer: 'http://127.0.0.1:54321/auth/v1', jwtExpiry: 3600, phoneEnabled: true, phoneAutoconfirm: false, signupEnabled: true,
+      smsMaxFrequencyMs: 60000, smsOtpExpirySeconds: 6000, smsSentPerHour: 200, refreshTokenRotation: true, refreshTokenReuseIntervalSeconds: 10,
+      sendSmsHook: null, rateLimitHeader: null, ipLimits: { otp: 10, verify: 30, tokenRefresh: 150 }, captcha: null,
     });
     expect(settings.testOtp.get('2348000000002')).toBe('123456');
   });

@@ -1,6 +1,8 @@
 // Product fixtures for the domain tests: users with roles, vendors with menus,
 // addresses and wallet money, written as the platform would (superuser SQL for
 // what only admins or payments can do, the user's own role for the rest).
+import { inject } from 'vitest';
+import { failCalls } from '../fakes/recorder.ts';
 import { asService, asUser, createUser, serviceSql } from '../helpers/db.ts';
 
 /** Victoria Island, Lagos: vendors sit here, nearby addresses are within a few km. */
@@ -133,11 +135,24 @@ export interface PaymentRow {
   amount: number;
 }
 
-/** Starts the payment of a card order and confirms it as the provider's webhook would. */
+/**
+ * Starts the payment of a card order and confirms it as the provider's webhook
+ * would. The payment never went through the fake provider, so its card refunds
+ * (sent by the refunds function after commit) find the provider unavailable
+ * (503, retried later) and the test decides every outcome itself.
+ */
 export async function payByCard(userId: string, orderId: string, provider = 'paystack'): Promise<PaymentRow> {
   const [p] = await asService((tx) => tx`select id, reference, amount from public.begin_payment(${userId}::uuid, ${provider}, ${orderId}::uuid)`);
+  await providerUnavailableFor(p.reference, provider);
   await asService((tx) => tx`select public.confirm_payment(${provider}, ${'evt_pay_' + p.id}, ${p.reference}, ${p.amount}::bigint, 'NGN', ${'pi_' + p.id})`);
   return { id: p.id, reference: p.reference, amount: Number(p.amount) };
+}
+
+/** The fake provider answers 503 to every call about this payment reference. */
+export async function providerUnavailableFor(reference: string, provider: string): Promise<void> {
+  const fakes = inject('fakes');
+  if (!fakes) return;
+  await failCalls(provider === 'stripe' ? fakes.stripeUrl : fakes.paystackUrl, { match: reference, status: 503, times: 1000 });
 }
 
 /** A card top-up, started and confirmed through the payments contract. */

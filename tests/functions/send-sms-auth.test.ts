@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateAuth, type PrivateAuth } from '../auth/private-auth.ts';
 import { fakesEnv } from '../fakes/env.ts';
 import { fakeCalls } from '../fakes/recorder.ts';
-import { testPhone } from '../helpers/db.ts';
+import { serviceSql, testPhone } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 describe.runIf(stackEnv().embedded)('Auth Send SMS hook through the send-sms function', () => {
@@ -43,5 +43,27 @@ describe.runIf(stackEnv().embedded)('Auth Send SMS hook through the send-sms fun
     expect(error!.status).toBeGreaterThanOrEqual(400);
     // Auth passes the hook's message on, so the app can show why.
     expect(error!.message).toContain('The SMS could not be sent');
+  });
+
+  it('refuses a sign-in to a number outside the allow-list with the hook\'s message, and no provider is called', async () => {
+    const phone = '447700900125';
+    const { error } = await auth.client().auth.signInWithOtp({ phone: `+${phone}` });
+    expect(error).toMatchObject({ status: 422, code: 'sms_send_failed' });
+    expect(error!.message).toContain('cannot be sent to this country');
+    expect(await fakeCalls(fakes.smsUrl, phone)).toHaveLength(0);
+  });
+
+  it('refuses a new code for a suspended user without sending an SMS', async () => {
+    const phone = testPhone();
+    const client = auth.client();
+    expect((await client.auth.signInWithOtp({ phone: `+${phone}` })).error).toBeNull();
+    const sql = serviceSql();
+    const [{ id }] = await sql`select id from auth.users where phone = ${phone}`;
+    await sql`update public.profiles set status = 'suspended' where id = ${id}`;
+    await sql`update auth.users set confirmation_sent_at = now() - interval '1 minute' where id = ${id}`;
+    const { error } = await client.auth.signInWithOtp({ phone: `+${phone}` });
+    expect(error).toMatchObject({ status: 422, code: 'sms_send_failed' });
+    expect(error!.message).toContain('This account is suspended');
+    expect(await fakeCalls(fakes.smsUrl, phone)).toHaveLength(1);
   });
 });

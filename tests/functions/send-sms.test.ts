@@ -10,7 +10,7 @@ import { fakesEnv } from '../fakes/env.ts';
 import { failCalls, fakeCalls } from '../fakes/recorder.ts';
 import { standardWebhookHeaders, standardWebhookSignature } from '../fakes/standard-webhooks.ts';
 import { stackEnv } from '../helpers/env.ts';
-import { testPhone } from '../helpers/db.ts';
+import { createUser, serviceSql, testPhone } from '../helpers/db.ts';
 
 const hookBody = (phone: string, otp = '482913') => JSON.stringify({ user: { id: crypto.randomUUID(), phone, aud: 'authenticated', role: 'authenticated' }, sms: { otp } });
 
@@ -86,6 +86,46 @@ describe.runIf(stackEnv().embedded)('send-sms hook', () => {
   });
 });
 
+describe.runIf(stackEnv().embedded)('send-sms refuses before paying a provider', () => {
+  const url = `${stackEnv().url}/functions/v1/send-sms`;
+  const fakes = fakesEnv();
+  const secret = fakes.secrets.SEND_SMS_HOOK_SECRET;
+  const post = (body: string) => fetch(url, { method: 'POST', headers: standardWebhookHeaders(secret, body), body });
+
+  it('refuses numbers outside SMS_ALLOWED_COUNTRY_CODES (default 234) as a hook error: SMS pumping costs nothing', async () => {
+    // A UK premium-rate range, an international premium range, and a Ghanaian number.
+    for (const phone of ['447700900123', '88213123456', '233201234567']) {
+      const res = await post(hookBody(phone));
+      expect(res.status).toBe(400);
+      const { error } = await res.json();
+      expect(error).toMatchObject({ http_code: 400 });
+      expect(error.message).toMatch(/cannot be sent to this country/);
+      expect(await fakeCalls(fakes.smsUrl, phone)).toHaveLength(0);
+    }
+  });
+
+  it('texts sms.phone (a phone change sends the code to the new number), checked against the allow-list too', async () => {
+    const oldPhone = testPhone();
+    const newPhone = testPhone();
+    const body = JSON.stringify({ user: { id: crypto.randomUUID(), phone: oldPhone }, sms: { otp: '112233', phone: newPhone } });
+    expect((await post(body)).status).toBe(200);
+    expect(await fakeCalls(fakes.smsUrl, newPhone)).toHaveLength(1);
+    expect(await fakeCalls(fakes.smsUrl, oldPhone)).toHaveLength(0);
+    const abroad = JSON.stringify({ user: { id: crypto.randomUUID(), phone: oldPhone }, sms: { otp: '112233', phone: '447700900124' } });
+    expect((await post(abroad)).status).toBe(400);
+  });
+
+  it('refuses a suspended user and sends nothing', async () => {
+    const user = await createUser();
+    await serviceSql()`update public.profiles set status = 'suspended' where id = ${user.id}`;
+    const body = JSON.stringify({ user: { id: user.id, phone: user.phone }, sms: { otp: '445566', phone: user.phone } });
+    const res = await post(body);
+    expect(res.status).toBe(403);
+    expect((await res.json()).error.message).toBe('This account is suspended');
+    expect(await fakeCalls(fakes.smsUrl, user.phone)).toHaveLength(0);
+  });
+});
+
 // Twilio and Africa's Talking: the same function deployed with another SMS_PROVIDER.
 describe.runIf(stackEnv().embedded)('send-sms with other providers', () => {
   const fakes = fakesEnv();
@@ -93,7 +133,8 @@ describe.runIf(stackEnv().embedded)('send-sms with other providers', () => {
   const stacks: Array<{ gateway: Gateway; service: Service; url: string }> = [];
 
   async function deploy(provider: string) {
-    const config = loadConfig({ apiPort: await freePort(), functionsEnv: { SMS_PROVIDER: provider, TWILIO_BASE_URL: fakes.smsUrl, AFRICASTALKING_BASE_URL: fakes.smsUrl } });
+    // On the test run's database, as a deployed function always has SUPABASE_DB_URL (it looks up suspended users).
+    const config = loadConfig({ apiPort: await freePort(), dbPort: Number(new URL(stackEnv().dbUrl).port), functionsEnv: { SMS_PROVIDER: provider, TWILIO_BASE_URL: fakes.smsUrl, AFRICASTALKING_BASE_URL: fakes.smsUrl } });
     const service = createFunctionsService({ config, log: () => {} });
     const gateway = createGateway(config, [service], async () => ({ ok: true }), () => {});
     await new Promise<void>((resolve) => gateway.server.listen(config.apiPort, config.host, resolve));

@@ -5,6 +5,7 @@ import type postgres from 'postgres';
 import { verifyJwt, type Keys, type VerifiedClaims } from '../../keys.ts';
 import { bearerToken } from '../../http.ts';
 import { AuthError, badRequest, forbidden, unprocessable } from './errors.ts';
+import { sendPhoneConfirmation, type OtpContext } from './otp.ts';
 import {
   emailTaken, findUserById, isBanned, mergeMetadata, normalizeEmail, normalizePhone, phoneTaken, syncProviders, upsertIdentity, userJson, type UserRow,
 } from './users.ts';
@@ -48,8 +49,12 @@ export async function getUser(sql: postgres.Sql, auth: Authenticated) {
   return userJson(sql, auth.user);
 }
 
-/** PUT /user: `data` merges into user_metadata; phone changes at once (phone autoconfirm); email waits for confirmation. */
-export async function updateUser(sql: postgres.Sql, auth: Authenticated, body: Record<string, unknown>, log: (line: string) => void) {
+/**
+ * PUT /user: `data` merges into user_metadata; email waits for confirmation; a new phone is
+ * confirmed by the OTP sent to it (`verifyOtp({type: 'phone_change'})`) unless phone autoconfirm is on.
+ */
+export async function updateUser(ctx: OtpContext, req: IncomingMessage, auth: Authenticated, body: Record<string, unknown>) {
+  const { sql, log } = ctx;
   if (body.password !== undefined) throw unprocessable('validation_failed', 'Password sign-in is not supported by the local stack');
   if (body.app_metadata !== undefined) throw forbidden('not_admin', 'Updating app_metadata requires admin privileges');
   if (body.data !== undefined && (typeof body.data !== 'object' || body.data === null || Array.isArray(body.data))) {
@@ -71,9 +76,14 @@ export async function updateUser(sql: postgres.Sql, auth: Authenticated, body: R
     }
     if (phone && phone !== user.phone) {
       if (await phoneTaken(tx, phone, user.id)) throw unprocessable('phone_exists', 'A user with this phone number has already been registered');
-      [user] = await tx<UserRow[]>`update auth.users set phone = ${phone}, phone_confirmed_at = now(), phone_change = '', updated_at = now() where id = ${user.id} returning *`;
-      await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true });
-      await syncProviders(tx, user.id);
+      if (ctx.settings.phoneAutoconfirm) {
+        [user] = await tx<UserRow[]>`update auth.users set phone = ${phone}, phone_confirmed_at = now(), phone_change = '', updated_at = now() where id = ${user.id} returning *`;
+        await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true });
+        await syncProviders(tx, user.id);
+      } else {
+        // The number is only the user's once they prove they hold it.
+        await sendPhoneConfirmation(ctx, req, tx, user, phone, 'phone_change');
+      }
       user = (await findUserById(tx, user.id))!;
     }
     return userJson(tx, user);

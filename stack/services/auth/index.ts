@@ -6,6 +6,7 @@ import { BodyTooLargeError, readBody, sendJson } from '../../http.ts';
 import type { Service, ServiceContext } from '../service.ts';
 import { getUser, logout, requireAuthentication, updateUser } from './account.ts';
 import { createUser, deleteUser, getUserById, listUsers, requireAdmin, updateUserById } from './admin.ts';
+import { ipLimiters, limitByIp, verifyCaptcha } from './abuse.ts';
 import { AuthError, badRequest, sendAuthError } from './errors.ts';
 import { handleOtp, handleVerify, HourlyLimiter, type OtpContext } from './otp.ts';
 import { refreshSession } from './sessions.ts';
@@ -67,6 +68,10 @@ export function createAuthService(ctx: ServiceContext): Service {
     log,
   };
 
+  const limiters = ipLimiters(settings);
+  /** GoTrue skips captcha for requests bearing a service_role token. */
+  const isAdminRequest = (req: IncomingMessage) => requireAdmin(req, config.keys).then(() => true, () => false);
+
   const settingsJson = () => ({
     external: { ...Object.fromEntries(EXTERNAL_PROVIDERS.map((p) => [p, false])), email: config.toml.auth?.email?.enable_signup !== false, phone: settings.phoneEnabled },
     disable_signup: !settings.signupEnabled,
@@ -88,17 +93,30 @@ export function createAuthService(ctx: ServiceContext): Service {
     // Only asymmetric signing keys are published; the local project signs with the HS256 secret.
     if (p === '/.well-known/jwks.json' && method === 'GET') return sendJson(res, 200, { keys: [] });
     if (p === '/settings' && method === 'GET') return sendJson(res, 200, settingsJson());
-    if (p === '/otp' && method === 'POST') return sendJson(res, 200, await handleOtp(otp, req, await jsonBody(req)));
-    if (p === '/verify' && method === 'POST') return sendJson(res, 200, await handleVerify(otp, req, await jsonBody(req)));
+    if (p === '/otp' && method === 'POST') {
+      // GoTrue's order: the per-IP limit, then the captcha, then the handler.
+      limitByIp(settings, limiters.otp, req);
+      const body = await jsonBody(req);
+      await verifyCaptcha(settings, req, body, await isAdminRequest(req));
+      return sendJson(res, 200, await handleOtp(otp, req, body));
+    }
+    if (p === '/verify' && method === 'POST') {
+      limitByIp(settings, limiters.verify, req);
+      return sendJson(res, 200, await handleVerify(otp, req, await jsonBody(req)));
+    }
     if (p === '/token' && method === 'POST') {
       const grant = url.searchParams.get('grant_type');
       const body = await jsonBody(req);
       if (grant !== 'refresh_token') throw badRequest('validation_failed', `unsupported_grant_type: the local stack supports grant_type=refresh_token (got ${JSON.stringify(grant ?? '')})`);
+      // Refreshes skip the captcha (GoTrue's isIgnoreCaptchaRoute).
+      limitByIp(settings, limiters.token, req);
       return sendJson(res, 200, await refreshSession(otp, sql, req, typeof body.refresh_token === 'string' ? body.refresh_token : ''));
     }
     if (p === '/user' && (method === 'GET' || method === 'PUT')) {
       const auth = await requireAuthentication(sql, req, config.keys);
-      return sendJson(res, 200, method === 'GET' ? await getUser(sql, auth) : await updateUser(sql, auth, await jsonBody(req), log));
+      if (method === 'GET') return sendJson(res, 200, await getUser(sql, auth));
+      limitByIp(settings, limiters.user, req);
+      return sendJson(res, 200, await updateUser(otp, req, auth, await jsonBody(req)));
     }
     if (p === '/logout' && method === 'POST') {
       const auth = await requireAuthentication(sql, req, config.keys);

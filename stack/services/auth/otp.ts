@@ -8,7 +8,7 @@ import { AuthError, badRequest, forbidden, tooManyRequests, unprocessable } from
 import { clientIp, issueSession, type TokenContext } from './sessions.ts';
 import { invokeSendSmsHook } from './sms-hook.ts';
 import {
-  findUserByPhone, insertUser, isBanned, normalizePhone, syncProviders, upsertIdentity, userJson, type UserRow,
+  findUserById, findUserByPhone, findUserByPhoneChange, insertUser, isBanned, normalizePhone, phoneTaken, syncProviders, upsertIdentity, userJson, type UserRow,
 } from './users.ts';
 
 export const tokenHash = (phone: string, otp: string) => createHash('sha224').update(phone + otp).digest('hex');
@@ -29,7 +29,7 @@ export class HourlyLimiter {
 export interface OtpContext extends TokenContext {
   sql: postgres.Sql;
   smsLimiter: HourlyLimiter;
-  /** Wrong codes per user since their last OTP was sent. */
+  /** Wrong codes per user and kind of OTP (attemptsKey) since that OTP was sent. */
   failedAttempts: Map<string, number>;
   log: (line: string) => void;
 }
@@ -44,10 +44,25 @@ function secondsUntil(sentAt: Date, intervalMs: number): number {
   return Math.max(1, Math.ceil((sentAt.getTime() + intervalMs - Date.now()) / 1000));
 }
 
-/** GoTrue's sendPhoneConfirmation for the `confirmation` OTP; returns the message id. */
-async function sendPhoneConfirmation(ctx: OtpContext, req: IncomingMessage, tx: postgres.TransactionSql, user: UserRow, phone: string): Promise<string> {
+/** The `auth.one_time_tokens` type of each kind of phone OTP, as GoTrue's sendPhoneConfirmation records them. */
+const ONE_TIME_TOKEN_TYPE = { confirmation: 'confirmation_token', phone_change: 'phone_change_token' } as const;
+export type PhoneOtpKind = keyof typeof ONE_TIME_TOKEN_TYPE;
+
+/** Serialises sign-ups of a number with phone changes to it (auth.users.phone is unique). */
+const lockPhone = (tx: postgres.TransactionSql, phone: string) => tx`select pg_advisory_xact_lock(hashtextextended(${'auth.otp:' + phone}, 0))`;
+
+/** Sign-in and phone-change codes are counted apart: wrong guesses at one never void the other. */
+const attemptsKey = (userId: string, kind: PhoneOtpKind) => `${kind}:${userId}`;
+
+/**
+ * GoTrue's sendPhoneConfirmation: the sign-in `confirmation` OTP to the user's number, or the
+ * `phone_change` OTP to the new number (kept pending in `phone_change`). Returns the message id.
+ */
+export async function sendPhoneConfirmation(
+  ctx: OtpContext, req: IncomingMessage, tx: postgres.TransactionSql, user: UserRow, phone: string, kind: PhoneOtpKind = 'confirmation',
+): Promise<string> {
   const { settings } = ctx;
-  const sentAt = user.confirmation_sent_at;
+  const sentAt = kind === 'confirmation' ? user.confirmation_sent_at : user.phone_change_sent_at;
   // Checked before the test OTP, so test numbers behave like real ones.
   if (sentAt && sentAt.getTime() + settings.smsMaxFrequencyMs > Date.now()) {
     throw tooManyRequests('over_sms_send_rate_limit', `For security purposes, you can only request this after ${secondsUntil(sentAt, settings.smsMaxFrequencyMs)} seconds.`);
@@ -67,12 +82,16 @@ async function sendPhoneConfirmation(ctx: OtpContext, req: IncomingMessage, tx: 
     }
   }
   const hash = tokenHash(phone, otp);
-  await tx`update auth.users set confirmation_token = ${hash}, confirmation_sent_at = now() where id = ${user.id}`;
+  if (kind === 'confirmation') {
+    await tx`update auth.users set confirmation_token = ${hash}, confirmation_sent_at = now() where id = ${user.id}`;
+  } else {
+    await tx`update auth.users set phone_change = ${phone}, phone_change_token = ${hash}, phone_change_sent_at = now(), updated_at = now() where id = ${user.id}`;
+  }
   await tx`
     insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at)
-    values (gen_random_uuid(), ${user.id}, 'confirmation_token', ${hash}, ${phone}, now(), now())
+    values (gen_random_uuid(), ${user.id}, ${ONE_TIME_TOKEN_TYPE[kind]}, ${hash}, ${phone}, now(), now())
     on conflict (user_id, token_type) do update set token_hash = excluded.token_hash, relates_to = excluded.relates_to, updated_at = now()`;
-  ctx.failedAttempts.delete(user.id);
+  ctx.failedAttempts.delete(attemptsKey(user.id, kind));
   return messageId;
 }
 
@@ -96,7 +115,7 @@ export async function handleOtp(ctx: OtpContext, req: IncomingMessage, body: Rec
 
   return ctx.sql.begin(async (tx) => {
     // Serialises concurrent requests for one number: the second sees the first's user and send time.
-    await tx`select pg_advisory_xact_lock(hashtextextended(${'auth.otp:' + phone}, 0))`;
+    await lockPhone(tx, phone);
     let user = await findUserByPhone(tx, phone, true);
     const signingUp = !user || !user.phone_confirmed_at;
     if (signingUp) {
@@ -128,41 +147,60 @@ export async function handleVerify(ctx: OtpContext, req: IncomingMessage, body: 
   if (body.email && !body.phone) throw badRequest('validation_failed', 'Email OTP is not supported by the local stack; sign in by phone');
   if (!body.phone || body.email) throw badRequest('validation_failed', 'Only an email address or phone number should be provided on verify');
   const phone = normalizePhone(body.phone);
-  if (type !== 'sms') throw badRequest('validation_failed', 'Unsupported verification type');
+  if (type !== 'sms' && type !== 'phone_change') throw badRequest('validation_failed', 'Unsupported verification type');
+  const phoneChange = type === 'phone_change';
+  const kind: PhoneOtpKind = phoneChange ? 'phone_change' : 'confirmation';
   const hash = tokenHash(phone, token);
 
   const outcome = await ctx.sql.begin(async (tx) => {
-    const user = await findUserByPhone(tx, phone, true);
+    // sms: the user of this number; phone_change: the user waiting to move to it.
+    const user = phoneChange ? await findUserByPhoneChange(tx, phone, hash) : await findUserByPhone(tx, phone, true);
     if (!user) return INVALID_OTP();
     if (isBanned(user)) return forbidden('user_banned', 'User is banned');
     const isTestOtp = settings.testOtp.get(phone) === token;
     if (!isTestOtp) {
-      const sentAt = user.confirmation_sent_at;
-      const valid = !!user.confirmation_token && !!sentAt
+      const sentAt = phoneChange ? user.phone_change_sent_at : user.confirmation_sent_at;
+      const expected = phoneChange ? user.phone_change_token : user.confirmation_token;
+      const valid = !!expected && !!sentAt
         && Date.now() <= sentAt.getTime() + settings.smsOtpExpirySeconds * 1000
-        && user.confirmation_token === hash;
+        && expected === hash;
       if (!valid) {
-        const failures = (ctx.failedAttempts.get(user.id) ?? 0) + 1;
-        ctx.failedAttempts.set(user.id, failures);
-        if (failures >= settings.smsMaxVerifyAttempts && user.confirmation_token) {
-          // Too many wrong codes: the OTP is void; only a new one can sign in.
-          await tx`update auth.users set confirmation_token = '' where id = ${user.id}`;
-          await tx`delete from auth.one_time_tokens where user_id = ${user.id} and token_type = 'confirmation_token'`;
+        const failures = (ctx.failedAttempts.get(attemptsKey(user.id, kind)) ?? 0) + 1;
+        ctx.failedAttempts.set(attemptsKey(user.id, kind), failures);
+        if (failures >= settings.smsMaxVerifyAttempts && expected) {
+          // Too many wrong codes: the OTP is void; only a new one can be used.
+          if (phoneChange) await tx`update auth.users set phone_change_token = '' where id = ${user.id}`;
+          else await tx`update auth.users set confirmation_token = '' where id = ${user.id}`;
+          await tx`delete from auth.one_time_tokens where user_id = ${user.id} and token_type = ${ONE_TIME_TOKEN_TYPE[kind]}`;
         }
         return INVALID_OTP();
       }
     }
-    // GoTrue's ConfirmPhone (the code is used up), and the sign-in time.
-    let [signedIn] = await tx<UserRow[]>`
-      update auth.users set phone_confirmed_at = coalesce(phone_confirmed_at, now()), confirmation_token = '', last_sign_in_at = now(), updated_at = now()
-       where id = ${user.id} returning *`;
-    if (user.confirmation_token) await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
-    await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true }, { signedIn: true });
+    let signedIn: UserRow;
+    if (phoneChange) {
+      // Someone may have signed up with the number while the change was pending.
+      await lockPhone(tx, phone);
+      if (await phoneTaken(tx, phone, user.id)) return unprocessable('phone_exists', 'A user with this phone number has already been registered');
+      // GoTrue's ConfirmPhoneChange: the number moves (and the product's trigger moves the profile's), codes are used up.
+      [signedIn] = await tx<UserRow[]>`
+        update auth.users set phone = phone_change, phone_change = '', phone_change_token = '', phone_confirmed_at = now(),
+               last_sign_in_at = now(), updated_at = now()
+         where id = ${user.id} returning *`;
+      await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
+      await upsertIdentity(tx, signedIn, 'phone', { phone, phone_verified: true });
+    } else {
+      // GoTrue's ConfirmPhone (the code is used up), and the sign-in time.
+      [signedIn] = await tx<UserRow[]>`
+        update auth.users set phone_confirmed_at = coalesce(phone_confirmed_at, now()), confirmation_token = '', last_sign_in_at = now(), updated_at = now()
+         where id = ${user.id} returning *`;
+      if (user.confirmation_token) await tx`delete from auth.one_time_tokens where user_id = ${user.id}`;
+      await upsertIdentity(tx, user, 'phone', { phone, phone_verified: true }, { signedIn: true });
+    }
     if (!((signedIn.raw_app_meta_data?.providers as string[] | undefined) ?? []).includes('phone')) {
       await syncProviders(tx, user.id);
-      signedIn = (await findUserByPhone(tx, phone))!;
+      signedIn = (await findUserById(tx, user.id))!;
     }
-    ctx.failedAttempts.delete(user.id);
+    ctx.failedAttempts.delete(attemptsKey(user.id, kind));
     return issueSession(ctx, tx, req, signedIn);
   });
   if (outcome instanceof AuthError) throw outcome;

@@ -108,21 +108,27 @@ export async function issueSession(ctx: TokenContext, sql: Sql, req: IncomingMes
 /**
  * The refresh_token grant with rotation and reuse detection: a revoked token is
  * accepted only as the parent of the session's active token (the client lost
- * the answer) or within the reuse interval; later reuse revokes the family.
+ * the answer) or within the reuse interval; later reuse revokes the family,
+ * and a family without an active token stays revoked whatever its timestamps.
  */
 export async function refreshSession(ctx: TokenContext, sql: postgres.Sql, req: IncomingMessage, presented: string) {
   if (!/^[a-z0-9]{12}$/.test(presented)) throw badRequest('validation_failed', 'Refresh token is not valid');
   return sql.begin(async (tx) => {
     // The session row lock serialises every refresh within one token family.
-    const [token] = await tx<(RefreshTokenRow & { session_created_at: Date; not_after: Date | null })[]>`
-      select t.*, s.created_at as session_created_at, s.not_after
+    const [locked] = await tx<{ id: string; session_created_at: Date; not_after: Date | null }[]>`
+      select t.id, s.created_at as session_created_at, s.not_after
         from auth.refresh_tokens t join auth.sessions s on s.id = t.session_id
        where t.token = ${presented} for update of s`;
-    if (!token) {
+    if (!locked) {
       const [orphan] = await tx`select 1 from auth.refresh_tokens where token = ${presented}`;
       if (orphan) throw badRequest('session_not_found', 'Invalid Refresh Token: No Valid Session Found');
       throw badRequest('refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
     }
+    // Read (and lock, as GoTrue does) the token row only now: the row the first statement joined was
+    // read before the lock was granted, so a parallel refresh's revocation would be invisible in it.
+    const [row] = await tx<RefreshTokenRow[]>`select * from auth.refresh_tokens where id = ${locked.id} for update`;
+    if (!row) throw badRequest('session_not_found', 'Invalid Refresh Token: No Valid Session Found');
+    const token = { ...row, session_created_at: locked.session_created_at, not_after: locked.not_after };
     const [user] = await tx<UserRow[]>`select * from auth.users where id::text = ${token.user_id}`;
     if (!user) throw badRequest('refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found');
     if (isBanned(user)) throw badRequest('user_banned', 'Invalid Refresh Token: User Banned');
@@ -135,6 +141,9 @@ export async function refreshSession(ctx: TokenContext, sql: postgres.Sql, req: 
         select * from auth.refresh_tokens where session_id = ${session.id} and revoked = false order by id desc limit 1`;
       if (active && active.parent === token.token) {
         issued = active.token;
+      } else if (!active) {
+        // The family was revoked (reuse detected): no token of it may mint a session again.
+        return { reused: true as const };
       } else if (Date.now() > token.updated_at.getTime() + ctx.settings.refreshTokenReuseIntervalSeconds * 1000) {
         if (ctx.settings.refreshTokenRotation) {
           await tx`update auth.refresh_tokens set revoked = true, updated_at = now() where session_id = ${session.id} and revoked = false`;

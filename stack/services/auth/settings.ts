@@ -8,6 +8,23 @@ export interface SendSmsHook {
   secrets: string[];
 }
 
+export interface Captcha {
+  provider: 'hcaptcha' | 'turnstile';
+  secret: string;
+  /** The provider's siteverify endpoint; `STACK_CAPTCHA_VERIFY_URL` points it elsewhere (a local stand-in). */
+  verifyUrl: string;
+}
+
+/** Per-IP request limits per 5 minutes, as GoTrue applies them (burst 30, only behind a rate-limit header). */
+export interface IpLimits {
+  /** `[auth.rate_limit] sign_in_sign_ups` (GOTRUE_RATE_LIMIT_OTP): POST /otp and PUT /user. */
+  otp: number;
+  /** `token_verifications` (GOTRUE_RATE_LIMIT_VERIFY): POST /verify. */
+  verify: number;
+  /** `token_refresh` (GOTRUE_RATE_LIMIT_TOKEN_REFRESH): POST /token. */
+  tokenRefresh: number;
+}
+
 export interface AuthSettings {
   issuer: string;
   jwtExpiry: number;
@@ -29,6 +46,30 @@ export interface AuthSettings {
   refreshTokenRotation: boolean;
   refreshTokenReuseIntervalSeconds: number;
   sendSmsHook: SendSmsHook | null;
+  /**
+   * GOTRUE_RATE_LIMIT_HEADER: the header a trusted proxy puts the client's IP in (its first
+   * comma-separated value is the key). Unset, GoTrue applies no per-IP limit, as under `supabase start`.
+   */
+  rateLimitHeader: string | null;
+  ipLimits: IpLimits;
+  /** `[auth.captcha]` when enabled. */
+  captcha: Captcha | null;
+}
+
+const CAPTCHA_VERIFY_URLS = {
+  hcaptcha: 'https://hcaptcha.com/siteverify',
+  turnstile: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+} as const;
+
+/** `[auth.captcha]` checked as GoTrue's CaptchaConfiguration.Validate does. */
+function captcha(toml: Toml): Captcha | null {
+  const section = toml.auth?.captcha ?? {};
+  if (section.enabled !== true) return null;
+  const provider = section.provider ?? 'hcaptcha';
+  if (provider !== 'hcaptcha' && provider !== 'turnstile') throw new Error(`[auth.captcha] unsupported captcha provider: ${provider}`);
+  const secret = resolveEnv(section.secret).trim();
+  if (!secret) throw new Error('[auth.captcha] captcha provider secret is empty');
+  return { provider, secret, verifyUrl: process.env.STACK_CAPTCHA_VERIFY_URL || CAPTCHA_VERIFY_URLS[provider as Captcha['provider']] };
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -96,5 +137,12 @@ export function authSettings(config: StackConfig): AuthSettings {
     refreshTokenRotation: auth.enable_refresh_token_rotation !== false,
     refreshTokenReuseIntervalSeconds: Number(auth.refresh_token_reuse_interval ?? 10),
     sendSmsHook: sendSmsHook(config.toml),
+    rateLimitHeader: process.env.GOTRUE_RATE_LIMIT_HEADER?.trim() || null,
+    ipLimits: {
+      otp: Number(auth.rate_limit?.sign_in_sign_ups ?? 30),
+      verify: Number(auth.rate_limit?.token_verifications ?? 30),
+      tokenRefresh: Number(auth.rate_limit?.token_refresh ?? 150),
+    },
+    captcha: captcha(config.toml),
   };
 }

@@ -27,6 +27,7 @@ export interface UserRow {
   phone: string | null;
   phone_confirmed_at: Date | null;
   phone_change: string | null;
+  phone_change_token: string | null;
   phone_change_sent_at: Date | null;
   confirmed_at: Date | null;
   banned_until: Date | null;
@@ -74,6 +75,16 @@ export async function findUserById(sql: Sql, id: string, forUpdate = false): Pro
   const rows = forUpdate
     ? await sql<UserRow[]>`select * from auth.users where id = ${id} for update`
     : await sql<UserRow[]>`select * from auth.users where id = ${id}`;
+  return rows[0] ?? null;
+}
+
+/** The user with a pending change to this number whose code matches (GoTrue's FindUserByPhoneChangeAndAudience, narrowed by the code). */
+export async function findUserByPhoneChange(sql: Sql, phone: string, tokenHash: string | null): Promise<UserRow | null> {
+  const rows = await sql<UserRow[]>`
+    select * from auth.users
+     where phone_change = ${phone} and aud = ${AUDIENCE} and deleted_at is null and is_sso_user = false
+     order by (phone_change_token = ${tokenHash ?? ''}) desc, phone_change_sent_at desc nulls last
+     limit 1 for update`;
   return rows[0] ?? null;
 }
 

@@ -11,11 +11,13 @@ export const PaymentRequest = z.union([
 ]);
 export type PaymentRequest = z.infer<typeof PaymentRequest>;
 
-/** Auth's Send SMS hook payload (the fields we use). */
+const E164 = z.string().regex(/^\+?\d{8,15}$/, 'phone must be E.164');
+
+/** Auth's Send SMS hook payload (the fields we use). `sms.phone` is where the code goes (the new number of a phone change). */
 export const SendSmsHook = z.object({
-  user: z.object({ id: z.string(), phone: z.string().regex(/^\+?\d{8,15}$/, 'phone must be E.164') }).passthrough(),
-  sms: z.object({ otp: z.string().min(4).max(10) }).passthrough(),
-});
+  user: z.object({ id: z.string().max(64), phone: E164.or(z.literal('')).optional() }).passthrough(),
+  sms: z.object({ otp: z.string().min(4).max(10), phone: E164.optional() }).passthrough(),
+}).refine((p) => !!(p.sms.phone || p.user.phone), { message: 'sms.phone or user.phone is required', path: ['sms', 'phone'] });
 
 /** Paystack webhook envelope: the event name and its data. */
 export const PaystackEvent = z.object({
