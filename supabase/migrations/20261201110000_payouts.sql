@@ -304,11 +304,12 @@ end
 $$;
 revoke execute on function private.release_payout(public.payouts, text, text) from public, anon, authenticated, service_role;
 
--- The one place a payout becomes queued (sendable). The owner or the admin
--- sends it through the payouts function at once; the send-payouts job picks up
--- what nobody sent. A send started after commit from here (net.http_post, as
--- private.request_payout_sweep does) is the one line to add for hands-off
--- payouts.
+-- The one place a payout becomes queued (sendable): pg_net calls the payouts
+-- function for it once this transaction commits (nothing is sent for a
+-- rolled-back request). private.invoke_edge_function comes from
+-- 20261201190000_refunds_after_commit.sql, later in the migration order;
+-- plpgsql resolves it when called. Without Vault's settings it warns and the
+-- send-payouts job, the owner or an admin sends the payout instead.
 create function private.queue_payout(p_payout_id uuid) returns public.payouts
 language plpgsql
 security definer
@@ -318,6 +319,7 @@ declare
   p public.payouts;
 begin
   update public.payouts set status = 'queued' where id = p_payout_id returning * into p;
+  perform private.invoke_edge_function('payouts', jsonb_build_object('action', 'send', 'payout_id', p.id));
   return p;
 end
 $$;
@@ -334,16 +336,13 @@ security definer
 set search_path = ''
 as $$
 declare
-  uid uuid := auth.uid();
+  uid uuid := private.require_active_user();
   v public.vendors;
   s private.payout_settings;
   a public.payout_accounts;
   p public.payouts;
   hold public.wallet_transactions;
 begin
-  if uid is null then
-    perform private.fail('not_authenticated', 'Sign in first.', '42501');
-  end if;
   select * into v from public.vendors where owner_id = uid;
   if not found then
     perform private.fail('not_a_vendor', 'Only a vendor owner can request a payout.', '42501');
@@ -390,7 +389,7 @@ begin
   return p;
 end
 $$;
-comment on function public.request_payout(bigint, text) is 'Vendor owner: moves p_amount kobo from the wallet to a hold and creates a payout to the verified payout account; queued at once, or pending_approval above the threshold. Refusals: not_a_vendor, vendor_suspended, invalid_amount, payout_below_minimum, payout_account_missing, insufficient_funds. The same idempotency key returns the same payout.';
+comment on function public.request_payout(bigint, text) is 'Vendor owner: moves p_amount kobo from the wallet to a hold and creates a payout to the verified payout account; queued at once, or pending_approval above the threshold. Refusals: not_authenticated, account_suspended, not_a_vendor, vendor_suspended, invalid_amount, payout_below_minimum, payout_account_missing, insufficient_funds. The same idempotency key returns the same payout.';
 revoke execute on function public.request_payout(bigint, text) from public, anon;
 grant execute on function public.request_payout(bigint, text) to authenticated;
 
@@ -455,8 +454,8 @@ grant execute on function public.admin_reject_payout(uuid, text) to authenticate
 -- ----------------------------------------------------------------------------
 
 -- Whether a sweep sends a payout: queued (for the platform's cron sweep, only
--- once nobody sent it for a minute: owners and admins send at once), or left
--- processing for 10 minutes by an inconclusive send.
+-- once the send after commit had a minute), or left processing for 10 minutes
+-- by an inconclusive send.
 create function private.payout_due(p public.payouts, p_platform boolean) returns boolean
 language plpgsql
 stable
@@ -618,39 +617,24 @@ grant execute on function public.apply_transfer_status(text, text, text, bigint,
 -- The send-payouts job
 -- ----------------------------------------------------------------------------
 
--- The job needs pg_cron and pg_net; 20261201120000_pg_cron_pg_net.sql creates
--- them the same way (if not exists), later in the migration order.
+-- The job needs pg_cron; 20261201120000_pg_cron_pg_net.sql creates it the
+-- same way (if not exists), later in the migration order.
 create extension if not exists pg_cron with schema pg_catalog;
-create extension if not exists pg_net with schema extensions;
 
--- One call to the payouts function (as the platform: the service_role key from
--- Vault, as private.request_payment_reconcile does) when a payout is due, sent
--- by pg_net after this job's transaction commits. Returns the pg_net request
--- id, or null when nothing is due.
+-- One call to the payouts function as the platform when a payout is due, sent
+-- by pg_net after this job's transaction commits (private.invoke_edge_function,
+-- resolved when called). Returns the pg_net request id, or null when nothing is
+-- due.
 create function private.request_payout_sweep() returns bigint
 language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-  base text;
-  service_key text;
 begin
   if not exists (select from public.payouts p where p.status in ('queued', 'processing') and private.payout_due(p, true)) then
     return null;
   end if;
-  select decrypted_secret into base from vault.decrypted_secrets where name = 'project_url';
-  select decrypted_secret into service_key from vault.decrypted_secrets where name = 'service_role_key';
-  if base is null or service_key is null then
-    raise exception 'payouts_not_configured'
-      using detail = 'Create the Vault secrets project_url and service_role_key (README, "Deploy").';
-  end if;
-  return net.http_post(
-    url => rtrim(base, '/') || '/functions/v1/payouts',
-    body => '{"action": "send"}'::jsonb,
-    headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || service_key),
-    timeout_milliseconds => 60000
-  );
+  return private.invoke_edge_function('payouts', '{"action": "send"}'::jsonb);
 end
 $$;
 revoke execute on function private.request_payout_sweep() from public, anon, authenticated, service_role;

@@ -3,13 +3,19 @@
 // waits for an admin above the threshold, and apply_transfer_status settles or
 // returns the hold once, whatever the order of events. Every refusal has its
 // code and writes nothing; conservation is balanced after each step.
-import { describe, expect, it } from 'vitest';
+// A queued payout is sent by the payouts function right after commit; these
+// accounts were never registered with the fake Paystack, so it answers 503 to
+// their transfers (the payout stays processing) and the tests decide outcomes.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
 import { asService, asUser, createUser, serviceSql } from '../helpers/db.ts';
-import { createAdmin, createCustomer, createVendor, errorOf, fundWallet, walletBalance, type TestVendor } from './fixtures.ts';
+import { createAdmin, createCustomer, createVendor, errorOf, fundWallet, providerUnavailableFor, walletBalance, type TestVendor } from './fixtures.ts';
 
 async function withAccount(v: TestVendor): Promise<void> {
+  const recipient = `RCP_db${randomBytes(6).toString('hex')}`;
+  await providerUnavailableFor(recipient, 'paystack');
   await asService((tx) => tx`
-    select public.save_payout_account(${v.owner.id}::uuid, '058', 'Guaranty Trust Bank', '0123456789', 'MAMA PUT VENTURES', 'RCP_test0000001')`);
+    select public.save_payout_account(${v.owner.id}::uuid, '058', 'Guaranty Trust Bank', '0123456789', 'MAMA PUT VENTURES', ${recipient})`);
 }
 
 /** A vendor whose owner has `balance` kobo and a verified payout account. */
@@ -20,8 +26,21 @@ async function payableVendor(balance: number, account = true): Promise<TestVendo
   return v;
 }
 
-function requestPayout(userId: string, amount: number | null, key: string | null = null) {
-  return asUser(userId, async (tx) => (await tx`select * from public.request_payout(${amount}::bigint, ${key})`)[0]);
+/** Resolves once the send started after the payout's commit has had its answer (503 here). */
+async function afterCommitAttempt(payoutId: string): Promise<void> {
+  if (!inject('fakes')) return; // another Supabase: its pg_net calls its own functions
+  for (;;) {
+    const [p] = await serviceSql()`select status, attempts, last_error, transfer_code from public.payouts where id = ${payoutId}`;
+    if (p.attempts > 0 && (p.status !== 'processing' || p.last_error !== null || p.transfer_code !== null)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** request_payout as the owner; its row as the call returned it, once the send after commit is done. */
+async function requestPayout(userId: string, amount: number | null, key: string | null = null) {
+  const p = await asUser(userId, async (tx) => (await tx`select * from public.request_payout(${amount}::bigint, ${key})`)[0]);
+  if (p.status === 'queued') await afterCommitAttempt(p.id);
+  return p;
 }
 
 async function conservation() {
@@ -62,10 +81,10 @@ async function rolledBack<T>(fn: (tx: any) => Promise<T>): Promise<T> {
   return result as T;
 }
 
-/** Makes a payout look queued `minutes` ago (triggers off, so updated_at keeps the value). */
+/** Makes a payout look queued `minutes` ago, never sent (triggers off, so updated_at keeps the value). */
 async function queuedAgo(tx: any, payoutId: string, minutes: number) {
   await tx`set local session_replication_role = replica`;
-  await tx`update public.payouts set updated_at = now() - make_interval(mins => ${minutes}) where id = ${payoutId}`;
+  await tx`update public.payouts set status = 'queued', attempts = 0, sent_at = null, updated_at = now() - make_interval(mins => ${minutes}) where id = ${payoutId}`;
   await tx`set local session_replication_role = origin`;
 }
 
@@ -90,7 +109,7 @@ describe('request_payout', () => {
   it('moves the amount to a hold through the ledger and queues the payout', async () => {
     const v = await payableVendor(1_000_000);
     const p = await requestPayout(v.owner.id, 400_000);
-    expect(p).toMatchObject({ status: 'queued', amount: '400000', currency: 'NGN', vendor_id: v.id, recipient_code: 'RCP_test0000001', account_name: 'MAMA PUT VENTURES' });
+    expect(p).toMatchObject({ status: 'queued', amount: '400000', currency: 'NGN', vendor_id: v.id, recipient_code: expect.stringMatching(/^RCP_db/), account_name: 'MAMA PUT VENTURES' });
     expect(p.reference).toMatch(/^po_[0-9a-f]{32}$/);
     expect(await walletBalance(v.owner.id)).toBe(600_000);
     const [hold] = await serviceSql()`select type, amount, balance_after, reference from public.wallet_transactions where id = ${p.hold_entry_id}`;
@@ -98,6 +117,22 @@ describe('request_payout', () => {
     const c = await conservation();
     expect(Number(c.payout_held)).toBe(Number(c.payout_released) + Number(c.payouts_open) + Number(c.payouts_paid));
     await expectBalanced();
+  });
+
+  it('asks pg_net, in the same transaction, to call the payouts function for the payout', async () => {
+    const v = await payableVendor(1_000_000);
+    const request = await rolledBack(async (tx) => {
+      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: v.owner.id, role: 'authenticated' })}, true)`;
+      const [p] = await tx`select id from public.request_payout(200000)`;
+      await tx`select set_config('role', 'postgres', true)`;
+      const [q] = await tx`select url, convert_from(body, 'utf8')::jsonb as body from net.http_request_queue
+                           where convert_from(body, 'utf8')::jsonb ->> 'payout_id' = ${p.id}`;
+      return { payoutId: p.id, ...q };
+    });
+    expect(request.url).toMatch(/\/functions\/v1\/payouts$/);
+    expect(request.body).toEqual({ action: 'send', payout_id: request.payoutId });
+    // Rolled back: no payout, and pg_net sends nothing.
+    expect(await serviceSql()`select 1 from public.payouts where id = ${request.payoutId}`).toHaveLength(0);
   });
 
   it('returns the same payout for the same idempotency key, and holds once', async () => {
@@ -127,6 +162,8 @@ describe('request_payout', () => {
     const noAccount = await payableVendor(1_000_000, false);
     const suspended = await payableVendor(1_000_000);
     await serviceSql()`update public.vendors set status = 'suspended' where id = ${suspended.id}`;
+    const banned = await payableVendor(1_000_000);
+    await serviceSql()`update public.profiles set status = 'suspended' where id = ${banned.owner.id}`;
     const customer = await createCustomer();
     await fundWallet(customer.id, 1_000_000);
     const cases: Array<[string, string, () => Promise<unknown>]> = [
@@ -140,9 +177,13 @@ describe('request_payout', () => {
       ['no payout account', 'payout_account_missing', () => requestPayout(noAccount.owner.id, 200_000)],
       ['a suspended vendor', 'vendor_suspended', () => requestPayout(suspended.owner.id, 200_000)],
       ['a customer', 'not_a_vendor', () => requestPayout(customer.id, 200_000)],
+      ['a suspended owner', 'account_suspended', () => requestPayout(banned.owner.id, 200_000)],
     ];
+    const caller: Record<string, string> = {
+      'no payout account': noAccount.owner.id, 'a suspended vendor': suspended.owner.id, 'a customer': customer.id, 'a suspended owner': banned.owner.id,
+    };
     for (const [label, code, call] of cases) {
-      const who = label === 'no payout account' ? noAccount.owner.id : label === 'a suspended vendor' ? suspended.owner.id : label === 'a customer' ? customer.id : v.owner.id;
+      const who = caller[label] ?? v.owner.id;
       const before = await footprint(who);
       const err = await errorOf(call());
       expect({ label, message: err.message, detail: Boolean(err.detail) }).toEqual({ label, message: code, detail: true });
@@ -220,11 +261,11 @@ describe('admin approval', () => {
 });
 
 describe('transfer outcomes', () => {
+  /** A payout the send after commit took to Paystack, which could not answer (503). */
   async function processing(amount = 500_000) {
     const v = await payableVendor(1_000_000);
     const p = await requestPayout(v.owner.id, amount);
-    const [claimed] = await claim(v.owner.id, p.id);
-    expect(claimed).toMatchObject({ id: p.id, status: 'processing', attempts: 1 });
+    expect(await payout(p.id)).toMatchObject({ status: 'processing', attempts: 1, last_error: expect.stringContaining('503') });
     return { v, p };
   }
 
@@ -284,11 +325,12 @@ describe('transfer outcomes', () => {
     await expectBalanced();
   });
 
-  it('a queued payout is never settled by an event (it was not sent)', async () => {
-    const v = await payableVendor(1_000_000);
-    const p = await requestPayout(v.owner.id, 500_000);
-    expect(await apply(p.reference, 'success', 'transfer.success:q' + p.id)).toMatchObject({ outcome: 'ignored', payout_status: 'queued' });
-    expect(await apply(p.reference, 'failed', 'transfer.failed:q' + p.id)).toMatchObject({ outcome: 'ignored', payout_status: 'queued' });
+  it('a payout not sent yet is never settled by an event', async () => {
+    const v = await payableVendor(80_000_000);
+    const p = await requestPayout(v.owner.id, 60_000_000);
+    expect(p.status).toBe('pending_approval');
+    expect(await apply(p.reference, 'success', 'transfer.success:q' + p.id)).toMatchObject({ outcome: 'ignored', payout_status: 'pending_approval' });
+    expect(await apply(p.reference, 'failed', 'transfer.failed:q' + p.id)).toMatchObject({ outcome: 'ignored', payout_status: 'pending_approval' });
     await expectBalanced();
   });
 
@@ -298,15 +340,25 @@ describe('transfer outcomes', () => {
     expect((await errorOf(claim(other.owner.id, p.id))).message).toBe('payout_not_found');
     expect((await errorOf(claim(v.owner.id, crypto.randomUUID()))).message).toBe('payout_not_found');
     expect((await errorOf(claim(v.owner.id, null))).message).toBe('forbidden');
-    expect((await payout(p.id)).status).toBe('queued');
-    // Sweeps are rolled back: they claim every due payout, other tests' too. An
-    // admin's takes it at once; the platform's job only once nobody sent it for a minute.
-    expect((await sweepRolledBack(admin.id)).find((s) => s.id === p.id)).toMatchObject({ status: 'processing', attempts: 1 });
-    expect((await sweepRolledBack(null)).find((s) => s.id === p.id)).toBeUndefined();
-    expect((await sweepRolledBack(null, (tx) => queuedAgo(tx, p.id, 2))).find((s) => s.id === p.id)).toMatchObject({ status: 'processing' });
-    expect((await payout(p.id)).status).toBe('queued');
+    expect(await payout(p.id)).toMatchObject({ status: 'processing', attempts: 1 });
+    // Sweeps are rolled back: they claim every due payout, other tests' too. A
+    // payout just sent is not due; one left processing for 10 minutes is.
+    const stale = async (tx: any) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update public.payouts set sent_at = now() - interval '11 minutes' where id = ${p.id}`;
+      await tx`set local session_replication_role = origin`;
+    };
+    for (const who of [admin.id, null]) {
+      expect((await sweepRolledBack(who)).find((s) => s.id === p.id)).toBeUndefined();
+      expect((await sweepRolledBack(who, stale)).find((s) => s.id === p.id)).toMatchObject({ status: 'processing', attempts: 2 });
+    }
+    // A queued payout: an admin's sweep takes it at once, the platform's job only once the send after commit had a minute.
+    expect((await sweepRolledBack(admin.id, (tx) => queuedAgo(tx, p.id, 0))).find((s) => s.id === p.id)).toMatchObject({ attempts: 1 });
+    expect((await sweepRolledBack(null, (tx) => queuedAgo(tx, p.id, 0))).find((s) => s.id === p.id)).toBeUndefined();
+    expect((await sweepRolledBack(null, (tx) => queuedAgo(tx, p.id, 2))).find((s) => s.id === p.id)).toMatchObject({ attempts: 1 });
+    expect(await payout(p.id)).toMatchObject({ status: 'processing', attempts: 1 });
     // The platform may also send one payout.
-    expect((await claim(null, p.id)).map((s) => s.status)).toEqual(['processing']);
+    expect((await claim(null, p.id)).map((s) => s.attempts)).toEqual([2]);
   });
 
   it('stores payout accounts only for owners of active vendors', async () => {
@@ -332,7 +384,7 @@ describe('transfer outcomes', () => {
     expect(request.url).toMatch(/\/functions\/v1\/payouts$/);
     expect(request.body).toEqual({ action: 'send' });
     expect(request.headers.Authorization).toMatch(/^Bearer ey/);
-    expect((await payout(p.id)).status).toBe('queued');
+    expect((await payout(p.id)).status).toBe('processing');
     const user = await createUser();
     expect((await errorOf(asUser(user.id, (tx) => tx`select private.request_payout_sweep()`))).code).toBe('42501');
   });

@@ -5,7 +5,7 @@
 // for a policy.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asService, asUser, createUser, serviceSql, type Claims, type Tx } from '../helpers/db.ts';
-import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, providerRefund, setStatus, topUpByCard, type TestVendor } from './fixtures.ts';
+import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, providerRefund, providerUnavailableFor, setStatus, topUpByCard, type TestVendor } from './fixtures.ts';
 
 const ACTORS = ['anon', 'A', 'B', 'X', 'Y', 'admin', 'service'] as const;
 type Actor = (typeof ACTORS)[number];
@@ -85,8 +85,11 @@ beforeAll(async () => {
   await sql`insert into public.notification_preferences (user_id) values (${a.id})`;
   const [receivable] = await sql`select id from public.receivables where user_id = ${b.id}`;
   const [device] = await sql`insert into public.device_tokens (user_id, token, platform) values (${a.id}, 'fcm-token-of-a-0001', 'android') returning id`;
-  // X's payout account and a paid payout of X, with its transfer webhook.
-  const [account] = await sql`select id from public.save_payout_account(${x.owner.id}::uuid, '058', 'Guaranty Trust Bank', '0123456789', 'X KITCHEN', 'RCP_matrix0001')`;
+  // X's payout account and a paid payout of X, with its transfer webhook. The
+  // send after commit finds Paystack unavailable; the test settles it itself.
+  const recipient = `RCP_matrix${x.id.slice(0, 8)}`;
+  await providerUnavailableFor(recipient, 'paystack');
+  const [account] = await sql`select id from public.save_payout_account(${x.owner.id}::uuid, '058', 'Guaranty Trust Bank', '0123456789', 'X KITCHEN', ${recipient})`;
   const [payout] = await asUser(x.owner.id, (tx) => tx`select id, reference from public.request_payout(100000)`);
   await sql`select public.claim_payouts(${x.owner.id}::uuid, ${payout.id}::uuid)`;
   await sql`select public.apply_transfer_status(${payout.reference}, 'success', p_provider_event_id => ${'transfer.success:' + payout.id})`;

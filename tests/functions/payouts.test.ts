@@ -1,7 +1,8 @@
 // Vendor payouts end to end through supabase-js: the owner saves a bank account
 // through the payouts function (the fake Paystack resolves it and registers a
-// recipient), requests a payout with rpc('request_payout'), sends it, and the
-// fake Paystack settles the transfer and sends its signed webhook back.
+// recipient), requests a payout with rpc('request_payout'), which the payouts
+// function sends right after commit (pg_net), and the fake Paystack settles the
+// transfer and sends its signed webhook back.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin, createCustomer, createVendor, fundWallet, walletBalance, type TestVendor } from '../db/fixtures.ts';
@@ -42,19 +43,30 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
       ...(status === 'failed' ? { gateway_response: 'Beneficiary account is dormant' } : {}),
     });
 
-  async function payee(balance = 2_000_000): Promise<{ vendor: TestVendor; client: SupabaseClient }> {
+  async function payee(balance = 2_000_000): Promise<{ vendor: TestVendor; client: SupabaseClient; recipientCode: string }> {
     const vendor = await createVendor();
     if (balance) await fundWallet(vendor.owner.id, balance);
     const client = await userClient(vendor.owner);
     const { bank_code, account_number } = await bankAccount();
     const saved = await invoke(client, 'payouts', { action: 'save_account', bank_code, account_number });
     expect(saved.status).toBe(200);
-    return { vendor, client };
+    return { vendor, client, recipientCode: saved.body.recipient_code };
   }
 
+  /** Resolves once the send pg_net started after the payout's commit has had Paystack's answer. */
+  async function sentAfterCommit(payoutId: string): Promise<void> {
+    for (;;) {
+      const [p] = await serviceSql()`select status, attempts, last_error, transfer_code from public.payouts where id = ${payoutId}`;
+      if (p.attempts > 0 && (p.status !== 'processing' || p.last_error !== null || p.transfer_code !== null)) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** rpc('request_payout') as the app calls it; the row it returned, once the send after commit is done. */
   async function requested(client: SupabaseClient, amount: number) {
     const { data, error } = await client.rpc('request_payout', { p_amount: amount });
     expect(error).toBeNull();
+    if (data.status === 'queued') await sentAfterCommit(data.id);
     return data as Record<string, any>;
   }
 
@@ -109,13 +121,14 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     expect(row.account_name).toBe('ADAEZE OKONKWO');
   });
 
-  it('sends the transfer with our reference, and the signed transfer.success settles it once', async () => {
+  it('sends the transfer with our reference right after the request commits, and the signed transfer.success settles it once', async () => {
     const { vendor, client } = await payee();
     const p = await requested(client, 700_000);
     expect(p.status).toBe('queued');
-    const sent = await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
-    expect(sent).toMatchObject({ status: 200, body: { outcome: 'pending', payout_status: 'processing' } });
-    const [transfer] = (await fakeCalls(fakes.paystackUrl, p.reference)).filter((c) => c.path === '/transfer');
+    expect(await payout(p.id)).toMatchObject({ status: 'processing', attempts: 1, last_error: null });
+    const transfers = (await fakeCalls(fakes.paystackUrl, p.reference)).filter((c) => c.path === '/transfer');
+    expect(transfers).toHaveLength(1);
+    const [transfer] = transfers;
     expect(JSON.parse(transfer.body)).toMatchObject({ source: 'balance', amount: 700_000, currency: 'NGN', reference: p.reference, recipient: p.recipient_code });
     expect((await payout(p.id)).transfer_code).toMatch(/^TRF_/);
 
@@ -135,7 +148,6 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
   it('transfer.failed returns the hold to the wallet and tells the vendor', async () => {
     const { vendor, client } = await payee();
     const p = await requested(client, 500_000);
-    await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
     const { delivery } = await settle(p.reference, 'failed');
     expect(delivery.body).toMatchObject({ outcome: 'failed', payout_status: 'failed' });
     expect(await payout(p.id)).toMatchObject({ status: 'failed', failure_reason: 'Beneficiary account is dormant' });
@@ -148,7 +160,6 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
   it('transfer.reversed after success returns the hold; events out of order are no-ops', async () => {
     const { vendor, client } = await payee();
     const p = await requested(client, 500_000);
-    await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
     // Paystack pays, then the bank reverses; the reversal's webhook overtakes the success's.
     const success = await settle(p.reference, 'success', false);
     const reversed = await settle(p.reference, 'reversed', false);
@@ -161,7 +172,6 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
 
     // In order this time: success, then reversed.
     const q = await requested(client, 400_000);
-    await invoke(client, 'payouts', { action: 'send', payout_id: q.id });
     expect((await settle(q.reference, 'success')).delivery.body).toMatchObject({ outcome: 'paid' });
     expect(await walletBalance(vendor.owner.id)).toBe(1_600_000);
     expect((await settle(q.reference, 'reversed')).delivery.body).toMatchObject({ outcome: 'reversed' });
@@ -170,30 +180,29 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
   });
 
   it('a transfer Paystack refuses fails the payout and returns the hold', async () => {
-    const { vendor, client } = await payee();
+    const { vendor, client, recipientCode } = await payee();
+    await failCalls(fakes.paystackUrl, { match: recipientCode, status: 400, times: 1, body: { status: false, message: 'Your balance is not enough to fulfil this request' } });
     const p = await requested(client, 600_000);
-    await failCalls(fakes.paystackUrl, { match: p.reference, status: 400, times: 1, body: { status: false, message: 'Your balance is not enough to fulfil this request' } });
-    const sent = await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
-    expect(sent.body).toMatchObject({ outcome: 'failed', payout_status: 'failed' });
-    expect((await payout(p.id)).failure_reason).toBe('Paystack refused the transfer: Your balance is not enough to fulfil this request');
+    expect(await payout(p.id)).toMatchObject({ status: 'failed', failure_reason: 'Paystack refused the transfer: Your balance is not enough to fulfil this request' });
     expect(await walletBalance(vendor.owner.id)).toBe(2_000_000);
     expect(await balanced()).toBe(true);
   });
 
   it('an outage leaves the payout processing; the retry reuses the reference and Paystack makes one transfer', async () => {
-    const { vendor, client } = await payee();
+    const { vendor, client, recipientCode } = await payee();
+    await failCalls(fakes.paystackUrl, { match: recipientCode, status: 503, times: 2 });
     const p = await requested(client, 600_000);
-    await failCalls(fakes.paystackUrl, { match: p.reference, status: 503, times: 1 });
+    expect(await payout(p.id)).toMatchObject({ status: 'processing', attempts: 1, last_error: expect.stringContaining('503') });
+    // The owner tries again while Paystack is still down.
     const first = await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
     expect(first).toMatchObject({ status: 502, body: { code: 'payout_send_pending' } });
-    expect(await payout(p.id)).toMatchObject({ status: 'processing', attempts: 1 });
-    expect((await payout(p.id)).last_error).toContain('503');
+    expect(await payout(p.id)).toMatchObject({ status: 'processing', attempts: 2 });
     const retry = await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
     expect(retry.body).toMatchObject({ outcome: 'pending', payout_status: 'processing' });
     // A lost answer: Paystack did the transfer, we send again, the same transfer comes back.
     const again = await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
     expect(again.body).toMatchObject({ outcome: 'pending' });
-    expect((await fakeCalls(fakes.paystackUrl, p.reference)).filter((c) => c.path === '/transfer')).toHaveLength(3);
+    expect((await fakeCalls(fakes.paystackUrl, p.reference)).filter((c) => c.path === '/transfer')).toHaveLength(4);
     expect((await settle(p.reference, 'success')).delivery.body).toMatchObject({ outcome: 'paid' });
     expect(await walletBalance(vendor.owner.id)).toBe(1_400_000);
     expect(await balanced()).toBe(true);
@@ -204,7 +213,7 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     const p = await requested(client, 300_000);
     const [a, b] = await Promise.all([0, 1].map(() => invoke(client, 'payouts', { action: 'send', payout_id: p.id })));
     expect([a.body.outcome, b.body.outcome]).toEqual(['pending', 'pending']);
-    expect((await payout(p.id)).attempts).toBe(2);
+    expect((await payout(p.id)).attempts).toBe(3); // the send after commit, then these two
     const verify = await fetch(`${fakes.paystackUrl}/transfer/verify/${p.reference}`, { headers: { authorization: `Bearer ${fakes.secrets.PAYSTACK_SECRET_KEY}` } });
     const transfer = (await verify.json()).data;
     expect((await settle(p.reference, 'success')).delivery.body).toMatchObject({ outcome: 'paid' });
@@ -213,13 +222,12 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
   });
 
   it('a transfer Paystack answers as already successful (test mode) is paid at once; its webhook then changes nothing', async () => {
-    const { vendor, client } = await payee();
+    const { vendor, client, recipientCode } = await payee();
+    const data = { id: 991_000_001, transfer_code: 'TRF_testmode0001', amount: 300_000, currency: 'NGN', status: 'success' };
+    await failCalls(fakes.paystackUrl, { match: recipientCode, status: 200, times: 1, body: { status: true, message: 'Transfer has been queued', data } });
     const p = await requested(client, 300_000);
-    const data = { id: 991_000_001, reference: p.reference, transfer_code: 'TRF_testmode0001', amount: 300_000, currency: 'NGN', status: 'success' };
-    await failCalls(fakes.paystackUrl, { match: p.reference, status: 200, times: 1, body: { status: true, message: 'Transfer has been queued', data } });
-    const sent = await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
-    expect(sent.body).toMatchObject({ outcome: 'paid', payout_status: 'paid' });
-    expect((await postPaystackWebhook({ event: 'transfer.success', data })).body).toMatchObject({ outcome: 'ignored', payout_status: 'paid' });
+    expect(await payout(p.id)).toMatchObject({ status: 'paid', transfer_code: 'TRF_testmode0001' });
+    expect((await postPaystackWebhook({ event: 'transfer.success', data: { ...data, reference: p.reference } })).body).toMatchObject({ outcome: 'ignored', payout_status: 'paid' });
     expect(await walletBalance(vendor.owner.id)).toBe(1_700_000);
     expect(await balanced()).toBe(true);
   });
@@ -235,6 +243,8 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     const { data: approved, error } = await admin.rpc('admin_approve_payout', { p_payout_id: p.id });
     expect(error).toBeNull();
     expect(approved.status).toBe('queued');
+    await sentAfterCommit(p.id);
+    // Sent after the approval committed; an admin's send is the same transfer again.
     const sent = await invoke(admin, 'payouts', { action: 'send', payout_id: p.id });
     expect(sent.body).toMatchObject({ outcome: 'pending', payout_status: 'processing' });
     expect((await settle(p.reference, 'success')).delivery.body).toMatchObject({ outcome: 'paid' });
@@ -245,7 +255,7 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
     expect(await balanced()).toBe(true);
   });
 
-  it('the platform sends with the service_role key (as a cron job will); the anon key sends nothing', async () => {
+  it('the platform sends with the service_role key (as pg_net and the job do); the anon key sends nothing', async () => {
     const { client } = await payee();
     const p = await requested(client, 300_000);
     const anon = testClient();
@@ -257,7 +267,6 @@ describe.runIf(stackEnv().embedded)('payouts with Paystack Transfers', () => {
   it('refuses a transfer webhook with a wrong signature and writes nothing', async () => {
     const { client } = await payee();
     const p = await requested(client, 500_000);
-    await invoke(client, 'payouts', { action: 'send', payout_id: p.id });
     const { event } = await settle(p.reference, 'success', false);
     const forged = await postPaystackWebhook(event, 'sk_test_not_our_key');
     expect(forged.status).toBe(401);
