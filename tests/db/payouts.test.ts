@@ -277,6 +277,18 @@ describe('transfer outcomes', () => {
     await expectBalanced();
   });
 
+  it('shows in the vendor statement: a paid payout as money out, a failed one as nothing', async () => {
+    const { v, p } = await processing(300_000);
+    await apply(p.reference, 'success', 'transfer.success:' + p.id);
+    const q = await requestPayout(v.owner.id, 200_000);
+    await apply(q.reference, 'failed', 'transfer.failed:' + q.id);
+    const [{ s }] = await asUser(v.owner.id, (tx) => tx`
+      select public.vendor_statement(${v.id}::uuid, (now() at time zone 'Africa/Lagos')::date, (now() at time zone 'Africa/Lagos')::date) as s`);
+    expect(s).toMatchObject({ reconciles: true, closing_balance: 700_000 });
+    expect(s.days).toEqual([expect.objectContaining({ payouts: -300_000, other: 1_000_000, net: 700_000 })]);
+    await expectBalanced();
+  });
+
   it('failure returns the hold to the wallet and tells the vendor', async () => {
     const { v, p } = await processing();
     expect(await apply(p.reference, 'failed', 'transfer.failed:' + p.id, 500_000)).toMatchObject({ outcome: 'failed', payout_status: 'failed' });
