@@ -423,11 +423,15 @@ declare
   admin_id uuid := private.require_admin();
   p public.payouts := private.pending_payout_for_update(p_payout_id);
 begin
+  -- Four eyes: an admin who also runs a vendor cannot wave their own payout through.
+  if p.user_id = admin_id then
+    perform private.fail('cannot_approve_own_payout', 'Another admin must approve your own payout.', '42501');
+  end if;
   update public.payouts set approved_by = admin_id, approved_at = now() where id = p.id;
   return private.queue_payout(p.id);
 end
 $$;
-comment on function public.admin_approve_payout(uuid) is 'Admin only: approves a payout waiting for approval, which queues it to be sent. Refusals: payout_not_found, payout_not_pending.';
+comment on function public.admin_approve_payout(uuid) is 'Admin only, never for the admin''s own payout: approves a payout waiting for approval, which queues it to be sent. Refusals: forbidden, cannot_approve_own_payout, payout_not_found, payout_not_pending.';
 revoke execute on function public.admin_approve_payout(uuid) from public, anon;
 grant execute on function public.admin_approve_payout(uuid) to authenticated;
 

@@ -243,6 +243,16 @@ describe('admin approval', () => {
     await expectBalanced();
   });
 
+  it('an admin who runs a vendor cannot approve their own payout', async () => {
+    const v = await payableVendor(60_000_000);
+    await serviceSql()`update public.profiles set role = 'admin' where id = ${v.owner.id}`;
+    const p = await requestPayout(v.owner.id, 55_000_000);
+    const before = await footprint(v.owner.id);
+    expect((await errorOf(asUser(v.owner.id, (tx) => tx`select public.admin_approve_payout(${p.id}::uuid)`))).message).toBe('cannot_approve_own_payout');
+    expect(await footprint(v.owner.id)).toEqual(before);
+    expect((await payout(p.id)).status).toBe('pending_approval');
+  });
+
   it('returns the hold when an admin rejects, with a reason, and tells the vendor', async () => {
     const [v, admin] = await Promise.all([payableVendor(60_000_000), createAdmin()]);
     const p = await requestPayout(v.owner.id, 55_000_000);
