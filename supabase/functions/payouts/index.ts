@@ -2,7 +2,8 @@
 // account they are paid to (Paystack resolves the holder's name and registers a
 // transfer recipient; the secret key stays here), and send a payout they
 // requested with request_payout; admins send any queued payout, or all of them,
-// as does the platform with the service_role key (a cron sweep).
+// as does the platform with the service_role key (pg_net right after the
+// commit that queued a payout, and the send-payouts job).
 import { callerOf, isServiceRole, type Caller } from '../_shared/caller.ts';
 import { asServiceRole, type Tables } from '../_shared/db.ts';
 import { errorJson, HttpError, json, readJson, serve } from '../_shared/http.ts';
