@@ -665,6 +665,29 @@ where p.status = 'pending_approval'
 order by p.created_at;
 comment on view admin.payouts_awaiting_approval is 'Payouts above the approval threshold waiting for admin_approve_payout or admin_reject_payout, oldest first, with the vendor, the account and the owner''s remaining balance.';
 
+-- Cash per provider and day, as 20261201100000_refunds.sql defines it, with
+-- Paystack Transfers: a payout is cash out the day Paystack paid it, and cash
+-- back in the day the bank reversed it.
+create or replace view admin.daily_cash with (security_invoker = true) as
+with moves as (
+  select (coalesce(p.paid_at, p.updated_at) at time zone 'Africa/Lagos')::date as day, p.provider, p.amount as cash_in, 0::bigint as cash_out
+  from public.payments p where p.status in ('succeeded', 'refunded')
+  union all
+  select (r.processed_at at time zone 'Africa/Lagos')::date, p.provider, 0, r.amount
+  from public.refunds r join public.payments p on p.id = r.payment_id
+  where r.destination = 'card' and r.status = 'processed'
+  -- payout terms
+  union all
+  select (po.paid_at at time zone 'Africa/Lagos')::date, 'paystack', 0, po.amount
+  from public.payouts po where po.paid_at is not null
+  union all
+  select (po.finished_at at time zone 'Africa/Lagos')::date, 'paystack', po.amount, 0
+  from public.payouts po where po.status = 'reversed' and po.paid_at is not null
+)
+select day, provider, sum(cash_in)::bigint as cash_in, sum(cash_out)::bigint as cash_out, (sum(cash_in) - sum(cash_out))::bigint as net
+from moves group by day, provider order by day desc, provider;
+comment on view admin.daily_cash is 'Per Lagos day and provider: card money captured and reversed payouts (in), card refunds the provider confirmed and payouts Paystack paid (out), minor units.';
+
 -- The view as 20261201100000_refunds.sql defines it, with the payout terms
 -- added: money taken from wallets for payouts is still somewhere (held for
 -- open payouts, or paid out to a bank), every kobo held is open, paid or

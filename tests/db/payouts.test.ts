@@ -299,6 +299,26 @@ describe('transfer outcomes', () => {
     await expectBalanced();
   });
 
+  it("counts in admin.daily_cash: out the day Paystack paid, back in the day the bank reversed", async () => {
+    const { p } = await processing(300_000);
+    const cash = async (tx: any) => {
+      const [row] = await tx`select coalesce(sum(cash_in), 0)::bigint as cash_in, coalesce(sum(cash_out), 0)::bigint as cash_out
+                             from admin.daily_cash where provider = 'paystack' and day = (now() at time zone 'Africa/Lagos')::date`;
+      return { in: Number(row.cash_in), out: Number(row.cash_out) };
+    };
+    // One snapshot (repeatable read), rolled back: other tests' payments cannot move the sums meanwhile.
+    const [before, paid, reversed] = await rolledBack(async (tx) => {
+      await tx`set transaction isolation level repeatable read`;
+      const a = await cash(tx);
+      await tx`select public.apply_transfer_status(${p.reference}, 'success')`;
+      const b = await cash(tx);
+      await tx`select public.apply_transfer_status(${p.reference}, 'reversed')`;
+      return [a, b, await cash(tx)];
+    });
+    expect({ in: paid.in - before.in, out: paid.out - before.out }).toEqual({ in: 0, out: 300_000 });
+    expect({ in: reversed.in - paid.in, out: reversed.out - paid.out }).toEqual({ in: 300_000, out: 0 });
+  });
+
   it('failure returns the hold to the wallet and tells the vendor', async () => {
     const { v, p } = await processing();
     expect(await apply(p.reference, 'failed', 'transfer.failed:' + p.id, 500_000)).toMatchObject({ outcome: 'failed', payout_status: 'failed' });
