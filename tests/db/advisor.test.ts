@@ -147,9 +147,10 @@ describe('security advisor equivalents', () => {
       select p.proname, has_function_privilege('anon', p.oid, 'execute') as anon, has_function_privilege('authenticated', p.oid, 'execute') as auth
       from pg_proc p where p.pronamespace = 'public'::regnamespace and p.prosecdef order by 1`;
     const serviceOnly = [
-      'begin_payment', 'cancel_unaccepted_orders', 'claim_card_refunds', 'claim_notification_deliveries', 'complete_notification_delivery', 'confirm_payment',
-      'deactivate_device_tokens', 'expire_unpaid_orders', 'payments_to_reconcile', 'record_card_refund_result', 'record_payment_failure',
-      'record_provider_refund', 'set_payment_provider_data',
+      'apply_transfer_status', 'begin_payment', 'cancel_unaccepted_orders', 'claim_card_refunds', 'claim_notification_deliveries', 'claim_payouts',
+      'complete_notification_delivery', 'confirm_payment', 'deactivate_device_tokens', 'expire_unpaid_orders', 'payments_to_reconcile',
+      'record_card_refund_result', 'record_payment_failure', 'record_payout_send_error', 'record_provider_refund', 'save_payout_account',
+      'set_payment_provider_data',
     ];
     for (const r of rows) {
       expect({ fn: r.proname, anon: r.anon, auth: r.auth }).toEqual({ fn: r.proname, anon: false, auth: !serviceOnly.includes(r.proname) });

@@ -5,7 +5,7 @@
 // for a policy.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asService, asUser, createUser, serviceSql, type Claims, type Tx } from '../helpers/db.ts';
-import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, providerRefund, setStatus, topUpByCard, type TestVendor } from './fixtures.ts';
+import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, providerRefund, providerUnavailableFor, setStatus, topUpByCard, type TestVendor } from './fixtures.ts';
 
 const ACTORS = ['anon', 'A', 'B', 'X', 'Y', 'admin', 'service'] as const;
 type Actor = (typeof ACTORS)[number];
@@ -89,11 +89,21 @@ beforeAll(async () => {
   // A has an active device now, so a new notification queues a push delivery.
   const [pushed] = await sql`insert into public.notifications (user_id, type, title, body) values (${a.id}, 'account', 'Welcome', 'Hello') returning id`;
   const [delivery] = await sql`select id from public.notification_deliveries where notification_id = ${pushed.id} and channel = 'push'`;
+  // X's payout account and a paid payout of X, with its transfer webhook. The
+  // send after commit finds Paystack unavailable; the test settles it itself.
+  const recipient = `RCP_matrix${x.id.slice(0, 8)}`;
+  await providerUnavailableFor(recipient, 'paystack');
+  const [account] = await sql`select id from public.save_payout_account(${x.owner.id}::uuid, '058', 'Guaranty Trust Bank', '0123456789', 'X KITCHEN', ${recipient})`;
+  const [payout] = await asUser(x.owner.id, (tx) => tx`select id, reference from public.request_payout(100000)`);
+  await sql`select public.claim_payouts(${x.owner.id}::uuid, ${payout.id}::uuid)`;
+  await sql`select public.apply_transfer_status(${payout.reference}, 'success', p_provider_event_id => ${'transfer.success:' + payout.id})`;
+  const [pevt] = await sql`select id from public.payout_events where payout_id = ${payout.id}`;
   ids = {
     delivery: delivery.id,
     A: a.id, addressA: a.addressId, orphan: orphan.id, doomed: doomed.id, X: x.id, Y: y.id, order: order.id, hours: hours.id,
     category: cat.id, group: group.id, item: item.id, event: event.id, wtx: wtx.id, note: note.id, ledger: ledger.id,
     payment: payment.id, pevent: pevent.id, device: device.id, refund: refund.id, receivable: receivable.id,
+    account: account.id, payout: payout.id, payoutEvent: pevt.id,
   };
   claims = {
     anon: { role: 'anon' },
@@ -164,6 +174,9 @@ function matrix(): Record<string, Check[]> {
     // The customer refunded, the owner of the order's vendor, admins.
     refunds: readOnly('refunds', 'refund', ['A', 'X', 'admin', 'service']),
     receivables: readOnly('receivables', 'receivable', ['B', 'admin', 'service']),
+    payout_accounts: readOnly('payout_accounts', 'account', ['X', 'admin', 'service'], 'account_name'),
+    payouts: readOnly('payouts', 'payout', ['X', 'admin', 'service'], 'status'),
+    payout_events: readOnly('payout_events', 'payoutEvent', ['admin', 'service'], 'outcome'),
     notifications: [
       { op: 'select', allowed: ['A', 'service'], run: sel('public.notifications', 'id', by('note')) },
       { op: 'insert', allowed: ['service'], run: async (tx) => count(await tx`insert into public.notifications (user_id, type, title, body) values (${ids.A}, 'account', 'Hi', 'x') returning 1`) },

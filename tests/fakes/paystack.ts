@@ -6,8 +6,10 @@
 // with the secret key). A refund stays pending until the control route POST
 // /__fake/paystack/refunds/:id/settle settles it and posts the signed
 // `refund.processed` or `refund.failed` webhook to the URL given, as Paystack
-// does.
+// does. Transfers (banks, account resolution, recipients, transfers and their
+// webhooks) are in paystack-transfers.ts.
 import { createHmac, randomBytes } from 'node:crypto';
+import { paystackTransfers } from './paystack-transfers.ts';
 import { sendJson, startFake, type FakeServer } from './recorder.ts';
 
 interface Transaction {
@@ -48,7 +50,9 @@ export function startFakePaystack(secretKey: string, port = 0): Promise<FakeServ
   let nextRefundId = 9_000_000;
   let nextId = 4_000_000_000;
   let base = '';
-  const fake = startFake('Paystack', (req, res, body, url) => {
+  const transfers = paystackTransfers(secretKey);
+  const fake = startFake('Paystack', async (req, res, body, url) => {
+    if (await transfers.control(req, res, body, url)) return true;
     if (url.pathname === '/__fake/paystack/charge' && req.method === 'POST') {
       const { reference, amount, currency, status } = JSON.parse(body);
       const tx = transactions.get(reference);
@@ -92,6 +96,7 @@ export function startFakePaystack(secretKey: string, port = 0): Promise<FakeServ
       sendJson(res, 401, { status: false, message: 'Invalid key' });
       return true;
     }
+    if (await transfers.api(req, res, body, url)) return true;
     if (url.pathname === '/refund' && req.method === 'POST') {
       const input = JSON.parse(body || '{}');
       const tx = transactions.get(String(input.transaction)) ?? [...transactions.values()].find((t) => String(t.id) === String(input.transaction));

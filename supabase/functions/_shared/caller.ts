@@ -39,12 +39,20 @@ export function callerOf(req: Request): Caller {
  * service_role role.
  */
 export function requireServiceRole(req: Request): void {
+  if (!isServiceRole(req)) throw new HttpError(403, 'forbidden', 'Only the platform (service_role) may call this function');
+}
+
+/**
+ * True when the request carries the service_role key (the platform itself: a
+ * cron job or a database trigger calling through pg_net). The signature was
+ * verified by the platform (verify_jwt), as for user tokens.
+ */
+export function isServiceRole(req: Request): boolean {
   const token = /^bearer\s+(.+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
-  let role: unknown;
+  if (!token) return false;
   try {
-    role = token ? decodeJwt(token).role : undefined;
+    return decodeJwt(token).role === 'service_role';
   } catch {
-    role = undefined;
+    return false;
   }
-  if (role !== 'service_role') throw new HttpError(403, 'forbidden', 'Only the platform (service_role) may call this function');
 }

@@ -67,10 +67,7 @@ export type Database = {
       }
       device_tokens: {
         Row: {
-          active: boolean
           created_at: string
-          deactivated_at: string | null
-          deactivated_reason: string | null
           id: string
           last_seen_at: string
           platform: string
@@ -78,10 +75,7 @@ export type Database = {
           user_id: string
         }
         Insert: {
-          active?: boolean
           created_at?: string
-          deactivated_at?: string | null
-          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform: string
@@ -89,10 +83,7 @@ export type Database = {
           user_id?: string
         }
         Update: {
-          active?: boolean
           created_at?: string
-          deactivated_at?: string | null
-          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform?: string
@@ -294,72 +285,6 @@ export type Database = {
           },
         ]
       }
-      notification_deliveries: {
-        Row: {
-          attempts: number
-          channel: string
-          claim_id: string | null
-          claimed_until: string | null
-          created_at: string
-          id: string
-          last_error: string | null
-          next_attempt_at: string
-          notification_id: string
-          provider_message_id: string | null
-          sent_at: string | null
-          status: string
-          updated_at: string
-          user_id: string
-        }
-        Insert: {
-          attempts?: number
-          channel: string
-          claim_id?: string | null
-          claimed_until?: string | null
-          created_at?: string
-          id?: string
-          last_error?: string | null
-          next_attempt_at?: string
-          notification_id: string
-          provider_message_id?: string | null
-          sent_at?: string | null
-          status?: string
-          updated_at?: string
-          user_id: string
-        }
-        Update: {
-          attempts?: number
-          channel?: string
-          claim_id?: string | null
-          claimed_until?: string | null
-          created_at?: string
-          id?: string
-          last_error?: string | null
-          next_attempt_at?: string
-          notification_id?: string
-          provider_message_id?: string | null
-          sent_at?: string | null
-          status?: string
-          updated_at?: string
-          user_id?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "notification_deliveries_notification_id_fkey"
-            columns: ["notification_id"]
-            isOneToOne: false
-            referencedRelation: "notifications"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "notification_deliveries_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
       notification_preferences: {
         Row: {
           announcements: boolean
@@ -393,38 +318,6 @@ export type Database = {
             foreignKeyName: "notification_preferences_user_id_fkey"
             columns: ["user_id"]
             isOneToOne: true
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
-      notification_type_preferences: {
-        Row: {
-          channel: string
-          enabled: boolean
-          type: string
-          updated_at: string
-          user_id: string
-        }
-        Insert: {
-          channel: string
-          enabled: boolean
-          type: string
-          updated_at?: string
-          user_id?: string
-        }
-        Update: {
-          channel?: string
-          enabled?: boolean
-          type?: string
-          updated_at?: string
-          user_id?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "notification_type_preferences_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: false
             referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
@@ -616,10 +509,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         Insert: {
@@ -648,10 +543,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at?: string | null
+          refunded_amount?: number
           status: string
           subtotal: number
           total: number
           updated_at?: string
+          vendor_earning?: number | null
           vendor_id: string
         }
         Update: {
@@ -680,10 +577,12 @@ export type Database = {
           payment_method?: string
           payment_status?: string
           ready_at?: string | null
+          refunded_amount?: number
           status?: string
           subtotal?: number
           total?: number
           updated_at?: string
+          vendor_earning?: number | null
           vendor_id?: string
         }
         Relationships: [
@@ -830,6 +729,247 @@ export type Database = {
           },
         ]
       }
+      payout_accounts: {
+        Row: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at: string
+          currency: string
+          id: string
+          recipient_code: string
+          updated_at: string
+          user_id: string
+          vendor_id: string
+          verified_at: string
+        }
+        Insert: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at?: string
+          currency?: string
+          id?: string
+          recipient_code: string
+          updated_at?: string
+          user_id: string
+          vendor_id: string
+          verified_at?: string
+        }
+        Update: {
+          account_name?: string
+          account_number?: string
+          bank_code?: string
+          bank_name?: string
+          created_at?: string
+          currency?: string
+          id?: string
+          recipient_code?: string
+          updated_at?: string
+          user_id?: string
+          vendor_id?: string
+          verified_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payout_accounts_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payout_accounts_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payout_events: {
+        Row: {
+          created_at: string
+          event_type: string
+          id: string
+          outcome: string
+          payload: Json | null
+          payout_id: string | null
+          provider_event_id: string
+        }
+        Insert: {
+          created_at?: string
+          event_type: string
+          id?: string
+          outcome: string
+          payload?: Json | null
+          payout_id?: string | null
+          provider_event_id: string
+        }
+        Update: {
+          created_at?: string
+          event_type?: string
+          id?: string
+          outcome?: string
+          payload?: Json | null
+          payout_id?: string | null
+          provider_event_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payout_events_payout_id_fkey"
+            columns: ["payout_id"]
+            isOneToOne: false
+            referencedRelation: "payouts"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payouts: {
+        Row: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        Insert: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at?: string | null
+          approved_by?: string | null
+          attempts?: number
+          bank_name: string
+          created_at?: string
+          currency?: string
+          failure_reason?: string | null
+          finished_at?: string | null
+          hold_entry_id: string
+          id?: string
+          idempotency_key?: string | null
+          last_error?: string | null
+          paid_at?: string | null
+          payout_account_id?: string | null
+          recipient_code: string
+          reference?: string
+          rejected_at?: string | null
+          rejected_by?: string | null
+          release_entry_id?: string | null
+          sent_at?: string | null
+          status: string
+          transfer_code?: string | null
+          updated_at?: string
+          user_id: string
+          vendor_id: string
+        }
+        Update: {
+          account_name?: string
+          account_number?: string
+          amount?: number
+          approved_at?: string | null
+          approved_by?: string | null
+          attempts?: number
+          bank_name?: string
+          created_at?: string
+          currency?: string
+          failure_reason?: string | null
+          finished_at?: string | null
+          hold_entry_id?: string
+          id?: string
+          idempotency_key?: string | null
+          last_error?: string | null
+          paid_at?: string | null
+          payout_account_id?: string | null
+          recipient_code?: string
+          reference?: string
+          rejected_at?: string | null
+          rejected_by?: string | null
+          release_entry_id?: string | null
+          sent_at?: string | null
+          status?: string
+          transfer_code?: string | null
+          updated_at?: string
+          user_id?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payouts_approved_by_fkey"
+            columns: ["approved_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_hold_entry_id_fkey"
+            columns: ["hold_entry_id"]
+            isOneToOne: false
+            referencedRelation: "wallet_transactions"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_payout_account_id_fkey"
+            columns: ["payout_account_id"]
+            isOneToOne: false
+            referencedRelation: "payout_accounts"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_rejected_by_fkey"
+            columns: ["rejected_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_release_entry_id_fkey"
+            columns: ["release_entry_id"]
+            isOneToOne: false
+            referencedRelation: "wallet_transactions"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       platform_ledger: {
         Row: {
           amount: number
@@ -894,6 +1034,178 @@ export type Database = {
           updated_at?: string
         }
         Relationships: []
+      }
+      receivables: {
+        Row: {
+          amount: number
+          closed_at: string | null
+          closed_by: string | null
+          created_at: string
+          currency: string
+          id: string
+          reason: string
+          refund_id: string | null
+          settled_amount: number
+          status: string
+          user_id: string
+        }
+        Insert: {
+          amount: number
+          closed_at?: string | null
+          closed_by?: string | null
+          created_at?: string
+          currency?: string
+          id?: string
+          reason: string
+          refund_id?: string | null
+          settled_amount?: number
+          status?: string
+          user_id: string
+        }
+        Update: {
+          amount?: number
+          closed_at?: string | null
+          closed_by?: string | null
+          created_at?: string
+          currency?: string
+          id?: string
+          reason?: string
+          refund_id?: string | null
+          settled_amount?: number
+          status?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "receivables_closed_by_fkey"
+            columns: ["closed_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "receivables_refund_id_fkey"
+            columns: ["refund_id"]
+            isOneToOne: false
+            referencedRelation: "refunds"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "receivables_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      refunds: {
+        Row: {
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
+          created_at: string
+          currency: string
+          destination: string
+          failure_reason: string | null
+          id: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
+          user_id: string
+        }
+        Insert: {
+          actor_id?: string | null
+          amount: number
+          attempts?: number
+          borne_by: string
+          clawback_amount?: number
+          created_at?: string
+          currency: string
+          destination: string
+          failure_reason?: string | null
+          id?: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at?: string
+          order_id?: string | null
+          payment_id?: string | null
+          processed_at?: string | null
+          provider_refund_id?: string | null
+          reason: string
+          replaces_refund_id?: string | null
+          status?: string
+          user_id: string
+        }
+        Update: {
+          actor_id?: string | null
+          amount?: number
+          attempts?: number
+          borne_by?: string
+          clawback_amount?: number
+          created_at?: string
+          currency?: string
+          destination?: string
+          failure_reason?: string | null
+          id?: string
+          idempotency_key?: string
+          initiated_by_role?: string
+          next_attempt_at?: string
+          order_id?: string | null
+          payment_id?: string | null
+          processed_at?: string | null
+          provider_refund_id?: string | null
+          reason?: string
+          replaces_refund_id?: string | null
+          status?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "refunds_actor_id_fkey"
+            columns: ["actor_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: false
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_payment_id_fkey"
+            columns: ["payment_id"]
+            isOneToOne: false
+            referencedRelation: "payments"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_replaces_refund_id_fkey"
+            columns: ["replaces_refund_id"]
+            isOneToOne: false
+            referencedRelation: "refunds"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "refunds_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
       }
       vendor_hours: {
         Row: {
@@ -1160,9 +1472,87 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      admin_approve_payout: {
+        Args: { p_payout_id: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       admin_broadcast: {
         Args: { p_audience?: string; p_body: string; p_title: string }
         Returns: number
+      }
+      admin_reject_payout: {
+        Args: { p_payout_id: string; p_reason: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       admin_set_user_status: {
         Args: { p_reason?: string; p_status: string; p_user_id: string }
@@ -1218,6 +1608,41 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      admin_write_off_receivable: {
+        Args: { p_reason: string; p_receivable_id: string }
+        Returns: {
+          amount: number
+          closed_at: string | null
+          closed_by: string | null
+          created_at: string
+          currency: string
+          id: string
+          reason: string
+          refund_id: string | null
+          settled_amount: number
+          status: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "receivables"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      apply_transfer_status: {
+        Args: {
+          p_amount?: number
+          p_currency?: string
+          p_payload?: Json
+          p_provider_event_id?: string
+          p_reason?: string
+          p_reference: string
+          p_status: string
+          p_transfer_code?: string
+        }
+        Returns: Json
+      }
       begin_payment: {
         Args: {
           p_order_id?: string
@@ -1251,7 +1676,7 @@ export type Database = {
         }
       }
       cancel_order: {
-        Args: { p_order_id: string; p_reason?: string }
+        Args: { p_order_id: string; p_reason?: string; p_refund_to?: string }
         Returns: {
           accept_reminder_sent_at: string | null
           accepted_at: string | null
@@ -1278,10 +1703,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1295,33 +1722,57 @@ export type Database = {
         Args: Record<PropertyKey, never>
         Returns: Json
       }
-      claim_notification_deliveries: {
-        Args: { p_ids?: string[]; p_lease_seconds?: number; p_limit?: number }
+      claim_card_refunds: {
+        Args: { p_limit?: number; p_refund_id?: string }
         Returns: {
+          amount: number
           attempts: number
-          body: string
-          channel: string
-          claim_id: string
-          data: Json
-          email: string
-          id: string
-          notification_id: string
-          phone: string
-          title: string
-          tokens: string[]
-          type: string
-          user_id: string
+          currency: string
+          payment_reference: string
+          provider: string
+          provider_payment_id: string
+          reason: string
+          refund_id: string
         }[]
       }
-      complete_notification_delivery: {
-        Args: {
-          p_claim_id: string
-          p_error?: string
-          p_id: string
-          p_outcome: string
-          p_provider_message_id?: string
+      claim_payouts: {
+        Args: { p_limit?: number; p_payout_id?: string; p_user_id: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: false
+          isSetofReturn: true
         }
-        Returns: string
       }
       confirm_payment: {
         Args: {
@@ -1334,10 +1785,6 @@ export type Database = {
           p_reference: string
         }
         Returns: Json
-      }
-      deactivate_device_tokens: {
-        Args: { p_reason: string; p_tokens: string[] }
-        Returns: number
       }
       expire_unpaid_orders: {
         Args: Record<PropertyKey, never>
@@ -1423,10 +1870,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1445,6 +1894,43 @@ export type Database = {
         }
         Returns: Json
       }
+      record_card_refund_result: {
+        Args: {
+          p_failure_reason?: string
+          p_provider_refund_id: string
+          p_refund_id: string
+          p_status: string
+        }
+        Returns: {
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
+          created_at: string
+          currency: string
+          destination: string
+          failure_reason: string | null
+          id: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "refunds"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       record_payment_failure: {
         Args: {
           p_payload?: Json
@@ -1455,33 +1941,163 @@ export type Database = {
         }
         Returns: Json
       }
-      record_refund: {
+      record_payout_send_error: {
+        Args: { p_error: string; p_reference: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      record_provider_refund: {
         Args: {
           p_amount: number
           p_currency: string
           p_payload?: Json
           p_provider: string
           p_provider_event_id: string
+          p_provider_refund_id: string
+          p_reason?: string
           p_reference: string
+          p_refund_id?: string
+          p_status: string
         }
         Returns: Json
       }
-      register_device: {
-        Args: { p_platform: string; p_token: string }
+      refund_order: {
+        Args: {
+          p_amount: number
+          p_borne_by?: string
+          p_destination?: string
+          p_order_id: string
+          p_reason: string
+        }
         Returns: {
-          active: boolean
+          actor_id: string | null
+          amount: number
+          attempts: number
+          borne_by: string
+          clawback_amount: number
           created_at: string
-          deactivated_at: string | null
-          deactivated_reason: string | null
+          currency: string
+          destination: string
+          failure_reason: string | null
           id: string
-          last_seen_at: string
-          platform: string
-          token: string
+          idempotency_key: string
+          initiated_by_role: string
+          next_attempt_at: string
+          order_id: string | null
+          payment_id: string | null
+          processed_at: string | null
+          provider_refund_id: string | null
+          reason: string
+          replaces_refund_id: string | null
+          status: string
           user_id: string
         }
         SetofOptions: {
           from: "*"
-          to: "device_tokens"
+          to: "refunds"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      request_payout: {
+        Args: { p_amount: number; p_idempotency_key?: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      save_payout_account: {
+        Args: {
+          p_account_name: string
+          p_account_number: string
+          p_bank_code: string
+          p_bank_name: string
+          p_recipient_code: string
+          p_user_id: string
+        }
+        Returns: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at: string
+          currency: string
+          id: string
+          recipient_code: string
+          updated_at: string
+          user_id: string
+          vendor_id: string
+          verified_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payout_accounts"
           isOneToOne: true
           isSetofReturn: false
         }
@@ -1517,7 +2133,6 @@ export type Database = {
           isSetofReturn: false
         }
       }
-      unregister_device: { Args: { p_token: string }; Returns: boolean }
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
@@ -1546,10 +2161,12 @@ export type Database = {
           payment_method: string
           payment_status: string
           ready_at: string | null
+          refunded_amount: number
           status: string
           subtotal: number
           total: number
           updated_at: string
+          vendor_earning: number | null
           vendor_id: string
         }
         SetofOptions: {
@@ -1558,6 +2175,10 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      vendor_statement: {
+        Args: { p_from: string; p_to: string; p_vendor_id: string }
+        Returns: Json
       }
     }
     Enums: {

@@ -34,7 +34,8 @@ export async function call<T>(method: 'GET' | 'POST', path: string, body?: unkno
     throw new HttpError(409, 'duplicate_reference', 'Paystack already has a transaction with this reference');
   }
   if (!res.ok || parsed.status !== true || parsed.data === undefined) {
-    throw new HttpError(502, 'payment_provider_error', `Paystack answered ${res.status}: ${parsed.message ?? text.slice(0, 200)}`, { provider_status: res.status });
+    throw new HttpError(502, 'payment_provider_error', `Paystack answered ${res.status}: ${parsed.message ?? text.slice(0, 200)}`,
+      { provider_status: res.status, provider_message: parsed.message ?? null });
   }
   return parsed.data;
 }

@@ -34,3 +34,16 @@ export type NotifyRequest = z.infer<typeof NotifyRequest>;
 
 /** The reconcile function's body: the pg_cron job sends `{}`. */
 export const ReconcileRequest = z.object({ limit: z.number().int().min(1).max(500).optional() }).strict();
+
+/** The payouts function: bank list, account resolution and saving, sending payouts. */
+const BankAccount = {
+  bank_code: z.string().regex(/^[0-9A-Za-z]{2,12}$/, 'bank_code is a Paystack bank code'),
+  account_number: z.string().regex(/^[0-9]{10}$/, 'account_number is a 10-digit NUBAN'),
+};
+export const PayoutRequest = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('list_banks') }).strict(),
+  z.object({ action: z.literal('resolve_account'), ...BankAccount }).strict(),
+  z.object({ action: z.literal('save_account'), ...BankAccount }).strict(),
+  z.object({ action: z.literal('send'), payout_id: z.uuid().optional() }).strict(),
+]);
+export type PayoutRequest = z.infer<typeof PayoutRequest>;

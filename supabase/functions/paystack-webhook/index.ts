@@ -7,6 +7,7 @@ import { asServiceRole } from '../_shared/db.ts';
 import { requireEnv } from '../_shared/env.ts';
 import { errorJson, json, serve } from '../_shared/http.ts';
 import { verifyTransaction } from '../_shared/paystack.ts';
+import { applyTransferEvent, isTransferEvent } from '../_shared/payouts.ts';
 import { applyProviderRefund, ourRefundIdIn, paystackRefundStatus } from '../_shared/refunds.ts';
 import { PaystackEvent } from '../_shared/schemas.ts';
 import { verifyPaystackSignature } from '../_shared/signatures.ts';
@@ -55,6 +56,9 @@ serve('paystack-webhook', async (req) => {
       return json({ received: true, ...result });
     }
   }
+
+  // Vendor payouts (transfer.success, transfer.failed, transfer.reversed).
+  if (isTransferEvent(event.event)) return json({ received: true, ...(await applyTransferEvent(event, body)) });
 
   // Other events are acknowledged so Paystack stops resending them.
   return json({ received: true, outcome: 'ignored', event: event.event });
