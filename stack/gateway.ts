@@ -3,13 +3,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { StackConfig } from './config.ts';
-import { sendJson } from './http.ts';
+import { closeIfBodyUnread, sendJson } from './http.ts';
 import type { ComponentHealth, GatewayRequest, Service } from './services/service.ts';
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'content-range, content-location, location, preference-applied, x-sb-error-code, sb-error-code, x-supabase-api-version, range-unit',
 };
+
+/** Longest request target (path and query) the gateway accepts. */
+export const MAX_URL_BYTES = 8192;
 
 /** Mounts whose browser preflights the gateway answers itself; functions answer their own. */
 const GATEWAY_CORS_MOUNTS = new Set(['/auth/v1', '/rest/v1', '/realtime/v1']);
@@ -68,6 +71,13 @@ export function createGateway(config: StackConfig, services: Service[], postgres
   }
 
   const server = http.createServer(async (req, res) => {
+    closeIfBodyUnread(req, res);
+    // Supabase's gateway (nginx/Kong defaults) refuses request lines past 8 KB.
+    if ((req.url ?? '').length > MAX_URL_BYTES) {
+      res.writeHead(414, { 'content-type': 'text/plain', 'content-length': '13', ...CORS_HEADERS });
+      res.end('URI too long\n');
+      return;
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', config.apiUrl);

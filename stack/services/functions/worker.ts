@@ -142,10 +142,18 @@ export class FunctionWorker {
           if (res.headersSent) res.destroy();
           done(new WorkerError(504, 'IDLE_TIMEOUT', `function ${this.name} did not respond within ${timeoutMs / 1000} s`));
         }, timeoutMs);
+        let answeredEarly = false;
         upstream.on('response', (up) => {
+          // The function answered before reading the whole body (it refused it): the
+          // rest is not sent on, and this connection to the worker is not reused.
+          answeredEarly = !req.complete;
+          if (answeredEarly) req.unpipe(upstream);
           res.writeHead(up.statusCode ?? 502, forwardable(up.headers));
           up.pipe(res);
-          up.on('end', () => done());
+          up.on('end', () => {
+            if (answeredEarly) upstream.destroy();
+            done();
+          });
           up.on('error', () => {
             res.destroy();
             done();
@@ -153,10 +161,11 @@ export class FunctionWorker {
         });
         let callerLeft = false;
         upstream.on('error', (err) => {
+          if (answeredEarly && res.writableEnded) return done();
           // Unless the caller went away, the worker broke the connection (it
           // crashed or is exiting): take it out of service now, not when its exit
           // event arrives, so the next request gets a fresh worker.
-          if (!callerLeft) this.retire();
+          if (!callerLeft && !answeredEarly) this.retire();
           if (res.headersSent) {
             res.destroy();
             done();

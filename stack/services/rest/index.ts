@@ -150,6 +150,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       if (cacheKey !== null && !cachedPlan) remember(plans, cacheKey, { statement, kind }, 500);
 
       const who: RequestIdentity = {
+        caller: typeof claims.sub === 'string' && claims.sub ? `user:${claims.sub}` : `address:${req.socket.remoteAddress ?? ''}`,
         role,
         claims,
         method,

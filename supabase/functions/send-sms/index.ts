@@ -4,7 +4,7 @@
 // `{ error: { http_code, message } }` otherwise, which it shows to the user.
 import { Webhook } from 'standardwebhooks';
 import { requireEnv, envOr } from '../_shared/env.ts';
-import { HttpError } from '../_shared/http.ts';
+import { HttpError, readText } from '../_shared/http.ts';
 import { SendSmsHook } from '../_shared/schemas.ts';
 import { sendSms, SmsError } from '../_shared/sms.ts';
 
@@ -15,7 +15,7 @@ function hookError(status: number, message: string): Response {
 Deno.serve(async (req) => {
   if (req.method !== 'POST') return hookError(405, 'send-sms accepts POST only');
   try {
-    const raw = await req.text();
+    const raw = await readText(req);
     // The secret is configured as in Auth: `v1,whsec_<base64>`.
     const secret = requireEnv('SEND_SMS_HOOK_SECRET').replace(/^v1,whsec_/, '');
     let payload: unknown;

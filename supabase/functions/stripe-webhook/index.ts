@@ -5,7 +5,7 @@
 import type Stripe from 'stripe';
 import { asServiceRole } from '../_shared/db.ts';
 import { requireEnv } from '../_shared/env.ts';
-import { errorJson, json, serve } from '../_shared/http.ts';
+import { errorJson, json, readText, serve } from '../_shared/http.ts';
 import { cryptoProvider, stripe } from '../_shared/stripe.ts';
 
 async function apply(sqlCall: 'confirm' | 'fail' | 'refund', event: Stripe.Event, args: { reference: string; amount?: number; currency?: string; intentId?: string; reason?: string }) {
@@ -30,7 +30,7 @@ async function apply(sqlCall: 'confirm' | 'fail' | 'refund', event: Stripe.Event
 }
 
 serve('stripe-webhook', async (req) => {
-  const raw = await req.text();
+  const raw = await readText(req);
   let event: Stripe.Event;
   try {
     event = await stripe().webhooks.constructEventAsync(raw, req.headers.get('stripe-signature') ?? '', requireEnv('STRIPE_WEBHOOK_SECRET'), undefined, cryptoProvider);
