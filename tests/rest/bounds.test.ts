@@ -26,7 +26,7 @@ describe.runIf(stackEnv().embedded)('one user cannot starve REST (finding 6)', (
     const other = await userClient(await createUser());
     let finished = 0;
     // More than the pool has connections: today every one of them would be held.
-    const hostile = Array.from({ length: 9 }, () =>
+    const hostile = Array.from({ length: 11 }, () =>
       attacker.from('vendors').select('id').eq('id', vendor.id).filter('description', 'match', SLOW_PATTERN).then((r) => {
         finished += 1;
         return r;

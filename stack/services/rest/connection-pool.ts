@@ -3,11 +3,14 @@
 // trip (the client only allows explicit transactions on a one-connection client).
 //
 // Fair between callers: one caller (a user, or an address for anonymous
-// requests) holds at most half of the connections, and waiting requests are
+// requests) holds all but RESERVED of the connections, and waiting requests are
 // served one caller at a time in turn, so one user's slow queries (a regex
 // filter running to the statement timeout) queue behind each other instead of
-// holding every connection.
+// holding every connection, while a lone caller keeps nearly the whole pool.
 import postgres from 'postgres';
+
+/** Connections one caller can never take: they stay free for everyone else. */
+const RESERVED = 2;
 
 export class ConnectionPool {
   private readonly idle: postgres.Sql[];
@@ -26,7 +29,7 @@ export class ConnectionPool {
       return sql;
     });
     this.idle = [...this.all];
-    this.perCaller = Math.max(1, Math.floor(size / 2));
+    this.perCaller = Math.max(1, size - RESERVED);
   }
 
   acquire(caller: string): Promise<postgres.Sql> {
