@@ -1,12 +1,13 @@
 // Hostile input through /rest/v1 (issue 13, findings 6, 8 and 10): one user's
 // slow regex filters cannot hold every connection, text columns are bounded,
 // deep filter trees and long URLs get a 4xx, and "not found" is a 404.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCustomer, createVendor, jollofWithChicken, type TestVendor } from '../db/fixtures.ts';
 import { userClient } from '../functions/payments-helpers.ts';
 import { createUser, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { testClient } from '../helpers/supabase.ts';
+import { ensureFixture, rest, SCHEMA } from './fixture.ts';
 
 /** Back-references make Postgres' regex engine backtrack: a second or more on this 121-character text. */
 const SLOW_PATTERN = '(.*)(.*)(.*)\\1\\2\\3$';
@@ -130,5 +131,39 @@ describe.runIf(stackEnv().embedded)('not found is a 4xx (finding 10)', () => {
       expect(answer.error, code).toMatchObject({ code: 'PT404', message: code });
       expect(answer.error!.details, code).toBeTruthy();
     }
+  });
+});
+
+describe.runIf(stackEnv().embedded)("SQLSTATE → HTTP exactly as PostgREST's mapSQLtoHTTP", () => {
+  const fn = `raise_state_${Math.random().toString(36).slice(2, 8)}`;
+  beforeAll(async () => {
+    await ensureFixture();
+    const sql = serviceSql();
+    await sql.unsafe(`create function ${SCHEMA}.${fn}(p_code text, p_message text) returns void language plpgsql as $$
+      begin raise exception using errcode = p_code, message = p_message; end $$;
+      grant execute on function ${SCHEMA}.${fn}(text, text) to anon`);
+    await sql`notify pgrst, 'reload schema'`;
+    while ((await call('P0001', 'ready')).status === 404) await new Promise((r) => setTimeout(r, 50));
+  });
+  afterAll(async () => {
+    await serviceSql().unsafe(`drop function ${SCHEMA}.${fn}(text, text)`);
+    await serviceSql()`notify pgrst, 'reload schema'`;
+  });
+  const call = (code: string, message: string) =>
+    rest(`/rpc/${fn}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ p_code: code, p_message: message }) });
+
+  it.each([
+    ['P0001', 'x', 400], ['P0002', 'order_not_found', 500], ['P0004', 'x', 500], ['PT404', 'x', 404], ['PT429', 'x', 429], ['PT40A', 'x', 500],
+    ['23505', 'x', 409], ['23503', 'x', 409], ['23514', 'x', 400], ['25006', 'x', 405], ['25P02', 'x', 500], ['28000', 'x', 403],
+    ['21000', 'UPDATE requires a WHERE clause', 400], ['21000', 'more than one row', 500],
+    ['22023', 'role "ghost" does not exist', 401], ['22023', 'x', 400], ['0P000', 'x', 403], ['08006', 'x', 503], ['09000', 'x', 500],
+    ['38000', 'x', 500], ['40001', 'x', 500], ['53400', 'x', 500], ['53300', 'x', 503], ['54000', 'x', 500], ['55000', 'x', 500],
+    ['57P01', 'x', 503], ['57014', 'x', 500], ['58000', 'x', 500], ['F0000', 'x', 500], ['HV000', 'x', 500], ['XX000', 'x', 500],
+    ['42883', 'function xmlagg(text) does not exist', 406], ['42883', 'x', 404], ['42P01', 'x', 404], ['42P17', 'x', 500], ['42501', 'x', 401],
+    ['22P02', 'x', 400], ['AB123', 'x', 400],
+  ])('%s (%s) → %i', async (code, message, status) => {
+    const res = await call(code, message);
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ code, message });
   });
 });
