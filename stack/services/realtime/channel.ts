@@ -18,8 +18,8 @@ export class Connection {
   private pending = new Map<string, Promise<void>>();
   /** Joins run one at a time per socket, as a Phoenix socket process handles them. */
   private joins: Promise<void> = Promise.resolve();
-  private readonly joinRate = new limits.RateWindow(limits.MAX_JOINS_PER_SECOND, 1000);
-  readonly eventRate = new limits.RateWindow(limits.MAX_EVENTS_PER_SECOND, 1000);
+  private readonly joinRate = new limits.RateCounter(limits.MAX_JOINS_PER_SECOND);
+  readonly eventRate = new limits.RateCounter(limits.MAX_EVENTS_PER_SECOND);
 
   constructor(
     readonly hub: Hub,
@@ -68,12 +68,6 @@ export class Connection {
       this.reply(frame, 'ok');
       return;
     }
-    if (frame.event === 'phx_join' && !this.joinRate.hit()) {
-      // Realtime refuses the join and disconnects the socket.
-      this.reply(frame, 'error', { reason: limits.TOO_MANY_JOINS });
-      this.ws.close(1000);
-      return;
-    }
     // Like a Phoenix channel process: the frames of one topic are handled in
     // order (a push right after phx_join waits for the join), topics in parallel.
     const previous = this.pending.get(frame.topic) ?? Promise.resolve();
@@ -105,6 +99,12 @@ export class Connection {
     const existing = this.channels.get(frame.topic);
     // A rejoin of a topic replaces the previous channel, as Phoenix does.
     if (existing) existing.leave(false);
+    if (!this.joinRate.add()) {
+      // Realtime refuses the join and disconnects the socket.
+      this.reply(frame, 'error', { reason: limits.TOO_MANY_JOINS });
+      this.ws.close(1000);
+      return;
+    }
     if (!frame.topic.startsWith('realtime:')) {
       this.reply(frame, 'error', { reason: 'unmatched topic' });
       return;
@@ -245,7 +245,7 @@ export class Channel implements Subscriber {
 
   async handle(frame: Frame, broadcast?: UserBroadcast): Promise<void> {
     const hub = this.conn.hub;
-    if ((frame.event === 'broadcast' || frame.event === 'presence') && !this.conn.eventRate.hit()) return this.shutdown(limits.TOO_MANY_EVENTS);
+    if ((frame.event === 'broadcast' || frame.event === 'presence') && !this.conn.eventRate.add()) return this.shutdown(limits.TOO_MANY_EVENTS);
     switch (frame.event) {
       case 'broadcast': {
         const b = broadcast ?? jsonBroadcast(frame.payload);
