@@ -73,4 +73,14 @@ describe.runIf(stackEnv().embedded)('413 answers end the connection (finding 9)'
     expect(error).toMatchObject({ code: 'PGRST102' });
     expect((await client.from('vendors').select('id').limit(1)).status).toBe(200);
   }, 20_000);
+
+  it('supabase-js gets the 413 of a 2 MB sign-in and of a 4 MB broadcast over HTTP, then its next requests work', async () => {
+    const client = testClient();
+    const { error } = await client.auth.signInWithOtp({ phone: '+2348000000001', options: { data: { blob: 'x'.repeat(2 * MB) } } });
+    expect(error).toMatchObject({ status: 413, code: 'request_entity_too_large' });
+    const channel = client.channel('big-http-broadcast');
+    await expect(channel.httpSend('big', { blob: 'x'.repeat(4 * MB) })).rejects.toThrow('Payload too large');
+    expect((await client.from('vendors').select('id').limit(1)).status).toBe(200);
+    expect(await channel.httpSend('small', { ok: true })).toMatchObject({ success: true });
+  }, 20_000);
 });
