@@ -302,8 +302,26 @@ export function parseOperation(field: FieldRef, text: string, inLogic: boolean):
 }
 
 /** The inside of `or=(…)`/`and=(…)`, recursively. */
+/** The deepest parenthesis nesting outside quotes, in one pass. */
+function parenDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === '"') quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === '(') max = Math.max(max, ++depth);
+    else if (ch === ')') depth--;
+  }
+  return max;
+}
+
 export function parseLogic(op: 'and' | 'or', negate: boolean, text: string, depth = 1): Logic {
-  if (depth > MAX_NESTING) throw tooDeep('logic tree');
+  // A tree far too deep is refused in one pass, before any level is parsed (an `in.(…)` list adds one level).
+  if (depth > MAX_NESTING || (depth === 1 && parenDepth(text) > MAX_NESTING + 1)) throw tooDeep('logic tree');
   if (!text.startsWith('(') || !text.endsWith(')')) throw parseError(`"failed to parse logic tree (${text})" (line 1, column 1)`, 'expecting "("');
   const children = splitTopLevel(text.slice(1, -1), 'logic tree').map((part): Condition => {
     const item = part.trim();
