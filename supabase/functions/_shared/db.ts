@@ -26,7 +26,7 @@ function sql(): postgres.Sql {
 }
 
 /** The errors the contract raises: our code as message, a human detail, SQLSTATE for the class. */
-const STATUS_BY_SQLSTATE: Record<string, number> = { P0001: 400, P0002: 404, '42501': 403, '23514': 400, '22P02': 400 };
+const STATUS_BY_SQLSTATE: Record<string, number> = { P0001: 400, '42501': 403, '23514': 400, '22P02': 400 };
 
 /** `PTnnn` (PostgREST's "answer with status nnn"), then the classes above. */
 function statusOf(code: string): number | undefined {
