@@ -3,13 +3,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { StackConfig } from './config.ts';
-import { sendJson } from './http.ts';
+import { closeIfBodyUnread, sendJson } from './http.ts';
 import type { ComponentHealth, GatewayRequest, Service } from './services/service.ts';
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'content-range, content-location, location, preference-applied, x-sb-error-code, sb-error-code, x-supabase-api-version, range-unit',
 };
+
+/** Longest request target (path and query) the gateway accepts; longer ones get 414. */
+export const MAX_URL_BYTES = 16 * 1024;
 
 /** Mounts whose browser preflights the gateway answers itself; functions answer their own. */
 const GATEWAY_CORS_MOUNTS = new Set(['/auth/v1', '/rest/v1', '/realtime/v1']);
@@ -67,7 +70,15 @@ export function createGateway(config: StackConfig, services: Service[], postgres
     sendJson(res, dbOk ? 200 : 503, { status: allOk ? 'ok' : dbOk ? 'degraded' : 'down', components }, CORS_HEADERS);
   }
 
-  const server = http.createServer(async (req, res) => {
+  // Headers may exceed the URL bound, so a long URL gets the gateway's 414, not Node's bare 431.
+  const server = http.createServer({ maxHeaderSize: 2 * MAX_URL_BYTES }, async (req, res) => {
+    closeIfBodyUnread(req, res);
+    // Supabase's gateway refuses over-long request lines with 414 `URI too long`.
+    if ((req.url ?? '').length > MAX_URL_BYTES) {
+      res.writeHead(414, { 'content-type': 'text/plain', 'content-length': '13', ...CORS_HEADERS });
+      res.end('URI too long\n');
+      return;
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', config.apiUrl);

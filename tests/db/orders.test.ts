@@ -86,16 +86,16 @@ describe('refusals: a clear code and nothing written', () => {
   const cases: Array<[string, () => Promise<Parameters<typeof placeOrder>[1]>, string, string]> = [
     ['items from two vendors', async () => ({ vendorId: vendor.id, items: [jollofWithChicken(vendor), { menu_item_id: otherVendor.suya, quantity: 1 }] }), 'P0001', 'mixed_vendors'],
     ['an unavailable item', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.soldOut, quantity: 1 }] }), 'P0001', 'item_unavailable'],
-    ['an unknown item', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: crypto.randomUUID(), quantity: 1 }] }), 'P0002', 'item_not_found'],
+    ['an unknown item', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: crypto.randomUUID(), quantity: 1 }] }), 'PT404', 'item_not_found'],
     ['a closed vendor', async () => { const v = await createVendor({ isOpen: false }); return { vendorId: v.id, items: [{ menu_item_id: v.suya, quantity: 1 }] }; }, 'P0001', 'vendor_closed'],
     ['a pending vendor', async () => { const v = await createVendor({ status: 'pending' }); return { vendorId: v.id, items: [{ menu_item_id: v.suya, quantity: 1 }] }; }, 'P0001', 'vendor_unavailable'],
-    ['an unknown vendor', async () => ({ vendorId: crypto.randomUUID(), items: [{ menu_item_id: vendor.suya, quantity: 1 }] }), 'P0002', 'vendor_not_found'],
+    ['an unknown vendor', async () => ({ vendorId: crypto.randomUUID(), items: [{ menu_item_id: vendor.suya, quantity: 1 }] }), 'PT404', 'vendor_not_found'],
     ['below the minimum order', async () => { const v = await createVendor({ minOrder: 500000 }); return { vendorId: v.id, items: [{ menu_item_id: v.suya, quantity: 3 }] }; }, 'P0001', 'below_min_order'],
     ['outside the delivery radius', async () => {
       const [a] = await asUser(customer.id, (tx) => tx`insert into public.addresses (label, line1, city, lat, lng) values ('Office', 'Allen Ave', 'Ikeja', ${IKEJA.lat}, ${IKEJA.lng}) returning id`);
       return { vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 1 }], addressId: a.id };
     }, 'P0001', 'outside_delivery_radius'],
-    ['someone else\'s address', async () => { const other = await createCustomer(); return { vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 1 }], addressId: other.addressId }; }, 'P0002', 'address_not_found'],
+    ['someone else\'s address', async () => { const other = await createCustomer(); return { vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 1 }], addressId: other.addressId }; }, 'PT404', 'address_not_found'],
     ['delivery without an address', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 1 }], addressId: null }), 'P0001', 'address_required'],
     ['quantity 0', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 0 }] }), 'P0001', 'invalid_quantity'],
     ['quantity 51', async () => ({ vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 51 }] }), 'P0001', 'invalid_quantity'],
@@ -288,8 +288,8 @@ describe('lifecycle', () => {
   it('hides orders from users who are neither customer, vendor owner nor admin', async () => {
     const order = await walletOrder();
     const stranger = await createUser();
-    expect(await errorOf(setStatus(stranger.id, order.id, 'cancelled', 'x'))).toMatchObject({ code: 'P0002', message: 'order_not_found' });
-    expect(await errorOf(setStatus(otherVendor.owner.id, order.id, 'preparing'))).toMatchObject({ code: 'P0002', message: 'order_not_found' });
+    expect(await errorOf(setStatus(stranger.id, order.id, 'cancelled', 'x'))).toMatchObject({ code: 'PT404', message: 'order_not_found' });
+    expect(await errorOf(setStatus(otherVendor.owner.id, order.id, 'preparing'))).toMatchObject({ code: 'PT404', message: 'order_not_found' });
     const [{ n }] = await asUser(stranger.id, (tx) => tx`select count(*)::int as n from public.orders where id = ${order.id}`);
     expect(n).toBe(0);
   });

@@ -55,7 +55,7 @@ describe('payments contract', () => {
   it('refuses what does not fit: other user, wrong provider, paid order, bad top-up', async () => {
     const { c, order } = await cardOrder();
     const other = await createCustomer();
-    expect(await errorOf(begin(other.id, 'paystack', order.id))).toMatchObject({ code: 'P0002', message: 'order_not_found' });
+    expect(await errorOf(begin(other.id, 'paystack', order.id))).toMatchObject({ code: 'PT404', message: 'order_not_found' });
     expect((await errorOf(begin(c.id, 'stripe', order.id))).message).toBe('payment_method_mismatch');
     expect((await errorOf(begin(c.id, 'flutterwave', order.id))).message).toBe('invalid_provider');
     expect((await errorOf(begin(c.id, 'paystack', order.id, 50000))).message).toBe('invalid_payment_request');

@@ -142,10 +142,20 @@ export class FunctionWorker {
           if (res.headersSent) res.destroy();
           done(new WorkerError(504, 'IDLE_TIMEOUT', `function ${this.name} did not respond within ${timeoutMs / 1000} s`));
         }, timeoutMs);
+        let responded = false;
         upstream.on('response', (up) => {
+          responded = true;
           res.writeHead(up.statusCode ?? 502, forwardable(up.headers));
           up.pipe(res);
-          up.on('end', () => done());
+          up.on('end', () => {
+            // The function answered without reading the whole body (it refused it): the
+            // rest is not sent on, and this connection to the worker is not reused.
+            if (!req.complete) {
+              req.unpipe(upstream);
+              upstream.destroy();
+            }
+            done();
+          });
           up.on('error', () => {
             res.destroy();
             done();
@@ -153,6 +163,12 @@ export class FunctionWorker {
         });
         let callerLeft = false;
         upstream.on('error', (err) => {
+          // A worker may close a connection whose body it did not read once it has answered:
+          // not a crash. The answer's own stream ends (or fails) on its own.
+          if (responded && !req.complete) {
+            req.unpipe(upstream);
+            return;
+          }
           // Unless the caller went away, the worker broke the connection (it
           // crashed or is exiting): take it out of service now, not when its exit
           // event arrives, so the next request gets a fresh worker.

@@ -6,6 +6,7 @@ import { checkToken, topicPolicies, type Policies } from './authorization.ts';
 import type { ChangeData, Subscriber, Subscription } from './changes.ts';
 import { parseFilter, type Filter } from './filters.ts';
 import type { Hub } from './hub.ts';
+import * as limits from './limits.ts';
 import { broadcastSize, decodeBinary, decodeText, encode, encodeBroadcast, FrameError, type Frame, type UserBroadcast, type Vsn } from './serializer.ts';
 
 /** How often a joined channel re-checks its token (Realtime: every 5 minutes, or at expiry). */
@@ -15,6 +16,10 @@ export class Connection {
   readonly channels = new Map<string, Channel>();
   lastSeen = Date.now();
   private pending = new Map<string, Promise<void>>();
+  /** Joins run one at a time per socket, as a Phoenix socket process handles them. */
+  private joins: Promise<void> = Promise.resolve();
+  private readonly joinRate = new limits.RateCounter(limits.MAX_JOINS_PER_SECOND);
+  readonly eventRate = new limits.RateCounter(limits.MAX_EVENTS_PER_SECOND);
 
   constructor(
     readonly hub: Hub,
@@ -75,7 +80,10 @@ export class Connection {
 
   private async onTopicFrame(frame: Frame, broadcast: UserBroadcast | undefined): Promise<void> {
     if (frame.event === 'phx_join') {
-      await this.join(frame);
+      // A socket already closed (by the join limit or the client) does no more of its queued joins.
+      const joined = this.joins.then(() => (this.ws.readyState === this.ws.OPEN ? this.join(frame) : undefined));
+      this.joins = joined.catch(() => {});
+      await joined;
       return;
     }
     const channel = this.channels.get(frame.topic);
@@ -91,8 +99,18 @@ export class Connection {
     const existing = this.channels.get(frame.topic);
     // A rejoin of a topic replaces the previous channel, as Phoenix does.
     if (existing) existing.leave(false);
+    if (!this.joinRate.add()) {
+      // Realtime refuses the join and disconnects the socket.
+      this.reply(frame, 'error', { reason: limits.TOO_MANY_JOINS });
+      this.ws.close(1000);
+      return;
+    }
     if (!frame.topic.startsWith('realtime:')) {
       this.reply(frame, 'error', { reason: 'unmatched topic' });
+      return;
+    }
+    if (this.channels.size >= limits.MAX_CHANNELS_PER_CLIENT) {
+      this.reply(frame, 'error', { reason: limits.TOO_MANY_CHANNELS });
       return;
     }
     const channel = new Channel(this, frame.topic, frame.joinRef ?? frame.ref ?? '');
@@ -126,6 +144,7 @@ export class Channel implements Subscriber {
   private token = '';
   private claimsValue: Record<string, unknown> & { role: string } = { role: 'anon' };
   private subscriptions: Subscription[] = [];
+  private readonly presenceCalls = new limits.RateWindow(limits.PRESENCE_MAX_CALLS, limits.PRESENCE_WINDOW_MS);
   private confirmTimer: NodeJS.Timeout | null = null;
   private disposed = false;
 
@@ -190,6 +209,7 @@ export class Channel implements Subscriber {
     // postgres_changes: validated and registered before the reply, so every
     // change committed after the client sees SUBSCRIBED reaches it.
     const requested: Array<Record<string, unknown>> = Array.isArray(config.postgres_changes) ? config.postgres_changes.filter((p: unknown) => p && typeof p === 'object') : [];
+    if (requested.length > limits.MAX_BINDINGS_PER_JOIN) return limits.TOO_MANY_BINDINGS;
     const accepted: Array<Record<string, unknown>> = [];
     let pgError: string | null = null;
     const subs: Subscription[] = [];
@@ -225,6 +245,7 @@ export class Channel implements Subscriber {
 
   async handle(frame: Frame, broadcast?: UserBroadcast): Promise<void> {
     const hub = this.conn.hub;
+    if ((frame.event === 'broadcast' || frame.event === 'presence') && !this.conn.eventRate.add()) return this.shutdown(limits.TOO_MANY_EVENTS);
     switch (frame.event) {
       case 'broadcast': {
         const b = broadcast ?? jsonBroadcast(frame.payload);
@@ -244,6 +265,7 @@ export class Channel implements Subscriber {
       }
       case 'presence': {
         const p = frame.payload as { event?: string; payload?: unknown };
+        if ((p?.event === 'track' || p?.event === 'untrack') && !this.presenceCalls.hit()) return this.shutdown(limits.TOO_MANY_PRESENCE_CALLS);
         if (p?.event === 'track') {
           if (!p.payload || typeof p.payload !== 'object' || Array.isArray(p.payload)) {
             this.conn.reply(frame, 'error', { reason: 'Presence track payload must be a map' });

@@ -1,12 +1,24 @@
 // A pool of single-connection clients, each lent to one request at a time, so a
 // request can pipeline BEGIN, its settings, its statement and COMMIT in one round
 // trip (the client only allows explicit transactions on a one-connection client).
+//
+// Fair between callers: one caller (a user, or an address for anonymous
+// requests) holds all but RESERVED of the connections, and waiting requests are
+// served one caller at a time in turn, so one user's slow queries (a regex
+// filter running to the statement timeout) queue behind each other instead of
+// holding every connection, while a lone caller keeps nearly the whole pool.
 import postgres from 'postgres';
+
+/** Connections one caller can never take: they stay free for everyone else. */
+const RESERVED = 2;
 
 export class ConnectionPool {
   private readonly idle: postgres.Sql[];
   private readonly all: postgres.Sql[];
-  private readonly waiting: Array<(sql: postgres.Sql) => void> = [];
+  /** Waiting requests per caller, in arrival order; the map's order is the turn order. */
+  private readonly waiting = new Map<string, Array<(sql: postgres.Sql) => void>>();
+  private readonly held = new Map<string, number>();
+  readonly perCaller: number;
 
   constructor(url: string, size: number, applicationName: string) {
     this.all = Array.from({ length: size }, () => {
@@ -17,17 +29,48 @@ export class ConnectionPool {
       return sql;
     });
     this.idle = [...this.all];
+    this.perCaller = Math.max(1, size - RESERVED);
   }
 
-  acquire(): Promise<postgres.Sql> {
-    const sql = this.idle.pop();
-    return sql ? Promise.resolve(sql) : new Promise((resolve) => this.waiting.push(resolve));
+  acquire(caller: string): Promise<postgres.Sql> {
+    if ((this.held.get(caller) ?? 0) < this.perCaller && !this.waiting.has(caller)) {
+      const sql = this.idle.pop();
+      if (sql) {
+        this.take(caller);
+        return Promise.resolve(sql);
+      }
+    }
+    return new Promise((resolve) => {
+      const queue = this.waiting.get(caller);
+      if (queue) queue.push(resolve);
+      else this.waiting.set(caller, [resolve]);
+    });
   }
 
-  release(sql: postgres.Sql): void {
-    const next = this.waiting.shift();
-    if (next) next(sql);
-    else this.idle.push(sql);
+  release(caller: string, sql: postgres.Sql): void {
+    const left = (this.held.get(caller) ?? 1) - 1;
+    if (left > 0) this.held.set(caller, left);
+    else this.held.delete(caller);
+    this.idle.push(sql);
+    this.dispatch();
+  }
+
+  /** Lends idle connections to waiting callers under their share, each in turn. */
+  private dispatch(): void {
+    for (const [caller, queue] of this.waiting) {
+      if (this.idle.length === 0) return;
+      if ((this.held.get(caller) ?? 0) >= this.perCaller) continue;
+      const next = queue.shift()!;
+      // The caller goes to the back of the turn order.
+      this.waiting.delete(caller);
+      if (queue.length) this.waiting.set(caller, queue);
+      this.take(caller);
+      next(this.idle.pop()!);
+    }
+  }
+
+  private take(caller: string): void {
+    this.held.set(caller, (this.held.get(caller) ?? 0) + 1);
   }
 
   async end(): Promise<void> {

@@ -39,41 +39,40 @@ export function undefinedColumn(relation: string, column: string): ApiError {
   return new ApiError(400, '42703', `column ${relation}.${column} does not exist`);
 }
 
-/** HTTP status for a Postgres error, as PostgREST maps it. `authed`: the role is not anon. */
+/**
+ * HTTP status for a Postgres error, as PostgREST's `mapSQLtoHTTP` (src/library/PostgREST/Error.hs)
+ * maps it, rule for rule and in its order. `authed`: the role is not anon.
+ */
 export function statusForSqlState(code: string, message: string, authed: boolean): number {
-  if (code.startsWith('08')) return 503;
-  if (code.startsWith('09')) return 500;
-  if (code.startsWith('0L') || code.startsWith('0P')) return 403;
-  switch (code) {
-    case '23503':
-    case '23505':
-      return 409;
-    case '25006':
-      return 405;
-    case '21000':
-      return message.endsWith('requires a WHERE clause') ? 400 : 500;
-    case '22023':
-      return message.startsWith('role') && message.endsWith('does not exist') ? 401 : 400;
-    case '53400':
-      return 500;
-    case '57P01':
-      return 503;
-    case 'P0001':
-      return 400;
-    case '42883':
-      return 404;
-    case '42P01':
-      return 404;
-    case '42P17':
-      return 500;
-    case '42501':
-      return authed ? 403 : 401;
+  const prefix = code.slice(0, 2);
+  if (prefix === '08') return 503;
+  if (prefix === '09') return 500;
+  if (prefix === '0L' || prefix === '0P') return 403;
+  if (code === '23503' || code === '23505') return 409;
+  if (code === '25006') return 405;
+  // pg-safeupdate's refusal is the client's fault; other cardinality errors are the server's.
+  if (code === '21000') return message.endsWith('requires a WHERE clause') ? 400 : 500;
+  if (code === '22023') return message.startsWith('role') && message.endsWith('does not exist') ? 401 : 400;
+  if (prefix === '25') return 500;
+  if (prefix === '28') return 403;
+  if (['2D', '38', '39', '3B', '40'].includes(prefix)) return 500;
+  if (code === '53400') return 500;
+  if (prefix === '53') return 503;
+  if (prefix === '54' || prefix === '55') return 500;
+  if (code === '57P01') return 503;
+  if (['57', '58', 'F0', 'HV'].includes(prefix)) return 500;
+  if (code === 'P0001') return 400;
+  // Every other PL/pgSQL code, P0002 (no_data_found) included, is a server error.
+  if (prefix === 'P0' || prefix === 'XX') return 500;
+  if (code === '42883') return message.startsWith('function xmlagg(') ? 406 : 404;
+  if (code === '42P01') return 404;
+  if (code === '42P17') return 500;
+  if (code === '42501') return authed ? 403 : 401;
+  // `raise sqlstate 'PT404'`: the digits are the status; anything else after PT is a server error.
+  if (prefix === 'PT') {
+    const n = /^\d+$/.test(code.slice(2)) ? Number(code.slice(2)) : NaN;
+    return n >= 100 && n <= 999 ? n : 500; // Node writes no status outside 100-999
   }
-  if (/^(25|2D|38|39|3B|40|54|55|57|58|F0|HV|P0|XX)/.test(code)) return 500;
-  if (code.startsWith('28')) return 403;
-  if (code.startsWith('53')) return 503;
-  const pt = /^PT(\d{3})$/.exec(code);
-  if (pt) return Number(pt[1]);
   return 400;
 }
 

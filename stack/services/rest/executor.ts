@@ -5,6 +5,8 @@ import type { ConnectionPool } from './connection-pool.ts';
 import type { Statement } from './plan.ts';
 
 export interface RequestIdentity {
+  /** Who the pool shares connections fairly between: the user id, else the client's address. */
+  caller: string;
   role: string;
   claims: Record<string, unknown>;
   method: string;
@@ -49,7 +51,7 @@ export async function execute(pool: ConnectionPool, who: RequestIdentity, statem
     ...who.settings,
   ];
   const setupSql = `select ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`;
-  const conn = await pool.acquire();
+  const conn = await pool.acquire(who.caller);
   let open = false;
   try {
     // BEGIN, the settings, the statement and (when nothing must be checked first) COMMIT go out
@@ -78,6 +80,6 @@ export async function execute(pool: ConnectionPool, who: RequestIdentity, statem
     return outcome;
   } finally {
     if (open) await conn.unsafe('rollback').catch(() => {});
-    pool.release(conn);
+    pool.release(who.caller, conn);
   }
 }

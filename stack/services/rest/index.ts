@@ -39,7 +39,8 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
   const maxRows: number | null = typeof api.max_rows === 'number' && api.max_rows > 0 ? api.max_rows : null;
   // PostgREST logs in as `authenticator` and switches role per request.
   const dbUrl = config.dbUrl.replace('postgres:postgres@', 'authenticator:postgres@');
-  const pool = new ConnectionPool(dbUrl, 8, 'postgrest');
+  // Eight for one caller, as before fairness, and two more that one caller never takes.
+  const pool = new ConnectionPool(dbUrl, 10, 'postgrest');
   const listener = postgres(dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'postgrest-schema-cache' } });
   const holder = new SchemaCacheHolder(listener, schemas, log);
   // Statements whose text came before are prepared: reads and calls repeat their SQL with other
@@ -150,6 +151,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       if (cacheKey !== null && !cachedPlan) remember(plans, cacheKey, { statement, kind }, 500);
 
       const who: RequestIdentity = {
+        caller: typeof claims.sub === 'string' && claims.sub ? `user:${claims.sub}` : `address:${req.socket.remoteAddress ?? ''}`,
         role,
         claims,
         method,

@@ -71,6 +71,17 @@ export interface ParsedQuery {
 
 const IDENT_CHAR = /[\p{L}\p{N}_$ @#]/u;
 
+/**
+ * Deepest nesting of `or`/`and` trees and of embedded resources. PostgREST has no
+ * such bound; ours keeps parsing linear in the URL's length (each level rescans
+ * its own text) and the stack shallow, far beyond what clients send.
+ */
+export const MAX_NESTING = 32;
+
+function tooDeep(what: string): ApiError {
+  return parseError(`"failed to parse ${what}"`, `nesting deeper than ${MAX_NESTING} levels`);
+}
+
 class Cursor {
   pos = 0;
   constructor(readonly text: string, readonly what: string) {}
@@ -145,11 +156,12 @@ function readCast(c: Cursor): string | undefined {
   return m[0];
 }
 
-function readSelectList(c: Cursor, closing: string): SelectItem[] {
+function readSelectList(c: Cursor, closing: string, depth: number): SelectItem[] {
+  if (depth > MAX_NESTING) throw tooDeep('select parameter');
   const items: SelectItem[] = [];
   if (c.peek() === closing || (closing === '' && c.done())) return items;
   for (;;) {
-    items.push(readSelectItem(c));
+    items.push(readSelectItem(c, depth));
     if (c.peek() === ',') {
       c.pos++;
       continue;
@@ -159,7 +171,7 @@ function readSelectList(c: Cursor, closing: string): SelectItem[] {
   }
 }
 
-function readSelectItem(c: Cursor): SelectItem {
+function readSelectItem(c: Cursor, depth: number): SelectItem {
   if (c.peek() === '*') {
     c.pos++;
     return { kind: 'star' };
@@ -188,7 +200,7 @@ function readSelectItem(c: Cursor): SelectItem {
     }
     if (c.peek() !== '(') c.fail('"("');
     c.pos++;
-    const select = readSelectList(c, ')');
+    const select = readSelectList(c, ')', depth + 1);
     c.pos++;
     if (name === 'count' && select.length === 0 && !hint) throw new ApiError(400, 'PGRST123', 'Use of aggregate functions is not allowed');
     return { kind: 'embed', name, alias, hint, inner, select, spread };
@@ -201,7 +213,7 @@ function readSelectItem(c: Cursor): SelectItem {
 
 export function parseSelect(text: string): SelectItem[] {
   const c = new Cursor(text, 'select parameter');
-  const items = readSelectList(c, '');
+  const items = readSelectList(c, '', 1);
   if (!c.done()) c.fail('end of input');
   return items;
 }
@@ -290,12 +302,31 @@ export function parseOperation(field: FieldRef, text: string, inLogic: boolean):
 }
 
 /** The inside of `or=(…)`/`and=(…)`, recursively. */
-export function parseLogic(op: 'and' | 'or', negate: boolean, text: string): Logic {
+/** The deepest parenthesis nesting outside quotes, in one pass. */
+function parenDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === '"') quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === '(') max = Math.max(max, ++depth);
+    else if (ch === ')') depth--;
+  }
+  return max;
+}
+
+export function parseLogic(op: 'and' | 'or', negate: boolean, text: string, depth = 1): Logic {
+  // A tree far too deep is refused in one pass, before any level is parsed (an `in.(…)` list adds one level).
+  if (depth > MAX_NESTING || (depth === 1 && parenDepth(text) > MAX_NESTING + 1)) throw tooDeep('logic tree');
   if (!text.startsWith('(') || !text.endsWith(')')) throw parseError(`"failed to parse logic tree (${text})" (line 1, column 1)`, 'expecting "("');
   const children = splitTopLevel(text.slice(1, -1), 'logic tree').map((part): Condition => {
     const item = part.trim();
     const nested = /^(not\.)?(and|or)(\(.*\))$/s.exec(item);
-    if (nested) return parseLogic(nested[2] as 'and' | 'or', !!nested[1], nested[3]);
+    if (nested) return parseLogic(nested[2] as 'and' | 'or', !!nested[1], nested[3], depth + 1);
     const c = new Cursor(item, 'logic tree');
     const name = readIdentifier(c);
     const path = readJsonPath(c);

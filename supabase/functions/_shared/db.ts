@@ -26,7 +26,13 @@ function sql(): postgres.Sql {
 }
 
 /** The errors the contract raises: our code as message, a human detail, SQLSTATE for the class. */
-const STATUS_BY_SQLSTATE: Record<string, number> = { P0001: 400, P0002: 404, '42501': 403, '23514': 400, '22P02': 400 };
+const STATUS_BY_SQLSTATE: Record<string, number> = { P0001: 400, '42501': 403, '23514': 400, '22P02': 400 };
+
+/** `PTnnn` (PostgREST's "answer with status nnn"), then the classes above. */
+function statusOf(code: string): number | undefined {
+  const pt = /^PT([1-5]\d\d)$/.exec(code);
+  return pt ? Number(pt[1]) : STATUS_BY_SQLSTATE[code];
+}
 
 export async function asServiceRole<T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
   try {
@@ -36,7 +42,7 @@ export async function asServiceRole<T>(fn: (tx: postgres.TransactionSql) => Prom
     }) as T;
   } catch (err) {
     const e = err as { code?: string; message?: string; detail?: string };
-    const status = e.code ? STATUS_BY_SQLSTATE[e.code] : undefined;
+    const status = e.code ? statusOf(e.code) : undefined;
     if (status) throw new HttpError(status, e.message ?? 'invalid_request', e.detail ?? e.message ?? 'The request was refused');
     throw err;
   }

@@ -17,11 +17,47 @@ export function errorJson(status: number, code: string, message: string, details
   return json(details === undefined ? { code, message } : { code, message, details }, status);
 }
 
-/** Parses a JSON request body with a zod schema; bad JSON or shape → 400. */
+/** The largest request body a function reads: provider webhooks and our own requests are a few KB. */
+export const MAX_BODY_BYTES = 1 << 20;
+
+/**
+ * The request body as text, read chunk by chunk and refused with 413 as soon as
+ * it passes `limit` (a declared Content-Length says so before anything is read),
+ * so a huge body is never buffered.
+ */
+export async function readText(req: Request, limit = MAX_BODY_BYTES): Promise<string> {
+  const tooLarge = () => new HttpError(413, 'payload_too_large', `The request body must be at most ${limit} bytes`);
+  const declared = Number(req.headers.get('content-length') ?? '0');
+  if (declared > limit) throw tooLarge();
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** Parses a JSON request body (at most MAX_BODY_BYTES) with a zod schema; bad JSON or shape → 400. */
 export async function readJson<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
+  const text = await readText(req);
   let raw: unknown;
   try {
-    raw = await req.json();
+    raw = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'invalid_json', 'The request body must be JSON');
   }

@@ -5,7 +5,7 @@
 // Paystack retries; each SQL call is one transaction, so nothing is half-written.
 import { asServiceRole } from '../_shared/db.ts';
 import { requireEnv } from '../_shared/env.ts';
-import { errorJson, json, serve } from '../_shared/http.ts';
+import { errorJson, json, readText, serve } from '../_shared/http.ts';
 import { verifyTransaction } from '../_shared/paystack.ts';
 import { applyTransferEvent, isTransferEvent } from '../_shared/payouts.ts';
 import { applyProviderRefund, ourRefundIdIn, paystackRefundStatus } from '../_shared/refunds.ts';
@@ -13,7 +13,7 @@ import { PaystackEvent } from '../_shared/schemas.ts';
 import { verifyPaystackSignature } from '../_shared/signatures.ts';
 
 serve('paystack-webhook', async (req) => {
-  const raw = await req.text();
+  const raw = await readText(req);
   if (!(await verifyPaystackSignature(raw, req.headers.get('x-paystack-signature'), requireEnv('PAYSTACK_SECRET_KEY')))) {
     return errorJson(401, 'invalid_signature', 'The x-paystack-signature header does not match the body');
   }

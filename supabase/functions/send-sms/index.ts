@@ -7,7 +7,7 @@
 import { Webhook } from 'standardwebhooks';
 import { asServiceRole } from '../_shared/db.ts';
 import { requireEnv, envOr } from '../_shared/env.ts';
-import { HttpError } from '../_shared/http.ts';
+import { HttpError, readText } from '../_shared/http.ts';
 import { SendSmsHook } from '../_shared/schemas.ts';
 import { sendSms, SmsError } from '../_shared/sms.ts';
 
@@ -28,7 +28,7 @@ async function isSuspended(userId: string): Promise<boolean> {
 Deno.serve(async (req) => {
   if (req.method !== 'POST') return hookError(405, 'send-sms accepts POST only');
   try {
-    const raw = await req.text();
+    const raw = await readText(req);
     // The secret is configured as in Auth: `v1,whsec_<base64>`.
     const secret = requireEnv('SEND_SMS_HOOK_SECRET').replace(/^v1,whsec_/, '');
     let payload: unknown;

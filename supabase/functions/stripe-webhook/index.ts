@@ -9,7 +9,7 @@
 import type Stripe from 'stripe';
 import { asServiceRole } from '../_shared/db.ts';
 import { requireEnv } from '../_shared/env.ts';
-import { errorJson, json, serve } from '../_shared/http.ts';
+import { errorJson, json, readText, serve } from '../_shared/http.ts';
 import { applyProviderRefund, stripeRefundStatus } from '../_shared/refunds.ts';
 import { cryptoProvider, stripe } from '../_shared/stripe.ts';
 
@@ -50,7 +50,7 @@ async function applyRefund(event: Stripe.Event, refund: Stripe.Refund): Promise<
 }
 
 serve('stripe-webhook', async (req) => {
-  const raw = await req.text();
+  const raw = await readText(req);
   let event: Stripe.Event;
   try {
     event = await stripe().webhooks.constructEventAsync(raw, req.headers.get('stripe-signature') ?? '', requireEnv('STRIPE_WEBHOOK_SECRET'), undefined, cryptoProvider);
