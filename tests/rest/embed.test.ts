@@ -128,6 +128,11 @@ describe('embedding errors', () => {
     expect(res.status).toBe(300);
     expect(res.error?.code).toBe('PGRST201');
     expect(res.error?.hint).toContain("'people!messages_sender_id_fkey'");
+    // details: an array of objects, not a JSON-encoded string.
+    expect(res.error?.details).toEqual([
+      { cardinality: 'many-to-one', embedding: 'messages with people', relationship: 'messages_sender_id_fkey using messages(sender_id) and people(id)' },
+      { cardinality: 'many-to-one', embedding: 'messages with people', relationship: 'messages_recipient_id_fkey using messages(recipient_id) and people(id)' },
+    ]);
   });
 
   it('filter on a resource that is not embedded: 400 PGRST108', async () => {

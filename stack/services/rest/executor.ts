@@ -21,6 +21,8 @@ export interface ResultRow {
   page: string;
   body: string | null;
   location: string | null;
+  /** Rows an upsert inserted (pgrst.inserted); null for other statements. */
+  inserted?: number | null;
   response_headers: string | null;
   response_status: string | null;
 }

@@ -120,7 +120,7 @@ function returning(input: PlanInput): string {
 }
 
 /** The final select over a write's `pgrst_source`: counts, the representation and a Location. */
-function writeResult(input: PlanInput, b: QueryBuilder, table: Table, withLocation: boolean): string {
+function writeResult(input: PlanInput, b: QueryBuilder, table: Table, withLocation: boolean, upsert = false): string {
   const wantsBody = input.prefs.return === 'representation';
   let body = 'null::text';
   if (wantsBody) {
@@ -134,7 +134,9 @@ function writeResult(input: PlanInput, b: QueryBuilder, table: Table, withLocati
   }
   b.assertPathsEmbedded();
   const page = '(select count(*) from pgrst_source)';
-  return `select ${input.prefs.count === 'exact' ? page : 'null::int8'} as total, ${page} as page, ${body} as body, ${location} as location, ${RESPONSE_GUCS}`;
+  // Read after the write has run to its end (the count scans the whole CTE).
+  const inserted = upsert ? `(select nullif(current_setting('pgrst.inserted', true), '')::int from (select count(*) from pgrst_source) as _c)` : 'null::int';
+  return `select ${input.prefs.count === 'exact' ? page : 'null::int8'} as total, ${page} as page, ${body} as body, ${location} as location, ${inserted} as inserted, ${RESPONSE_GUCS}`;
 }
 
 export function planInsert(input: PlanInput, tableName: string, payload: unknown): Statement {
@@ -156,17 +158,23 @@ export function planInsert(input: PlanInput, tableName: string, payload: unknown
   } else {
     select = `select ${columns.map((c) => `_r.${ident(c)}`).join(', ')} from json_populate_recordset(null::${target}, ${json}::json) as _r`;
   }
+  const merge = input.prefs.resolution === 'merge-duplicates';
+  // As PostgREST: pgrst.inserted counts the rows offered to the insert, minus those the
+  // conflict turned into updates, so that an upsert that inserted nothing answers 200.
+  if (merge) select = `select * from (${select}) as _m where set_config('pgrst.inserted', (coalesce(nullif(current_setting('pgrst.inserted', true), '')::int, 0) + 1)::text, true) <> '0'`;
   let sql = `insert into ${target} as t0 ${columns.length ? `(${columns.map(ident).join(', ')}) ` : ''}${select}`;
   if (input.prefs.resolution) {
     const conflict = input.query.onConflict ?? table.pk;
     for (const c of conflict) if (!table.columnMap.has(c)) throw columnNotFound(table.name, c);
     const target = conflict.length ? `(${conflict.map(ident).join(', ')})` : '';
-    const updates = columns.filter((c) => !conflict.includes(c));
-    sql += input.prefs.resolution === 'ignore-duplicates' || updates.length === 0
+    // Every payload column is set, the conflict columns too (to themselves), as PostgREST
+    // does: a payload of only the key still updates the row and returns it.
+    sql += !merge || columns.length === 0
       ? ` on conflict ${target} do nothing`
-      : ` on conflict ${target} do update set ${updates.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`;
+      : ` on conflict ${target} do update set ${columns.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`
+        + ` where set_config('pgrst.inserted', (coalesce(nullif(current_setting('pgrst.inserted', true), '')::int, 0) - 1)::text, true) <> '-1'`;
   }
-  sql = `with pgrst_source as (${sql} ${returning(input)})\n${writeResult(input, b, table, true)}`;
+  sql = `with pgrst_source as (${sql} ${returning(input)})\n${writeResult(input, b, table, true, merge)}`;
   return { sql, params: b.params.values, readOnly: false, offset: 0 };
 }
 

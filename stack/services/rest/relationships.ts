@@ -133,6 +133,6 @@ export function findRelationship(cache: SchemaCache, source: Table, name: string
   }
   const hints = found.map((r) => `'${name}!${r.junction ? r.junction.table.name : r.constraint}'`).join(', ');
   throw new ApiError(300, 'PGRST201', `Could not embed because more than one relationship was found for '${source.name}' and '${name}'`,
-    JSON.stringify(found.map((r) => describe(source, r))),
+    found.map((r) => describe(source, r)),
     `Try changing '${name}' to one of the following: ${hints}. Find the desired relationship in the 'details' key.`);
 }

@@ -115,10 +115,11 @@ export function respond(res: ServerResponse, a: Answer): void {
       body = row.body;
     }
   } else if (a.kind === 'put') {
-    status = a.prefs.return === 'representation' ? 200 : 204;
+    status = a.prefs.return === 'representation' ? (Number(row.inserted) > 0 ? 201 : 200) : 204;
     if (a.prefs.return === 'representation') body = row.body;
   } else if (a.kind === 'insert') {
-    status = 201;
+    // PostgREST 12+: a merge-duplicates upsert that inserted no row answers 200.
+    status = a.prefs.resolution === 'merge-duplicates' && row.inserted !== null && row.inserted !== undefined && Number(row.inserted) <= 0 ? 200 : 201;
     headers['content-range'] = `*/${total ?? '*'}`;
     if (a.prefs.return === 'representation') body = row.body;
     if (row.location) {
