@@ -8,7 +8,7 @@ import { stackEnv } from '../helpers/env.ts';
 import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
 export const SCHEMA = 'rest_fixture';
-const VERSION = 'rest-fixture v8';
+const VERSION = 'rest-fixture v9';
 
 const FIXTURE_SQL = `
 drop schema if exists rest_fixture cascade;
@@ -125,6 +125,16 @@ end $$;
 create function rest_fixture.current_timezone() returns text language sql stable as $$ select current_setting('timezone') $$;
 create function rest_fixture.statement_timeout() returns text language sql stable as $$ select current_setting('statement_timeout') $$;
 create function rest_fixture.fixture_version() returns text language sql immutable as $$ select '${VERSION}' $$;
+-- One unnamed text parameter: called with {"": value}, positionally, with the whole body.
+create function rest_fixture.echo_text(text) returns text language sql immutable as $$ select $1 $$;
+-- Overloads PostgREST cannot choose between; created text first, listed integer first.
+create function rest_fixture.pick(a text) returns text language sql immutable as $$ select 'text' $$;
+create function rest_fixture.pick(a int) returns text language sql immutable as $$ select 'int' $$;
+-- No parameters, or one unnamed one with a default: ambiguous without arguments.
+create function rest_fixture.optional() returns text language sql immutable as $$ select 'none' $$;
+create function rest_fixture.optional(text default 'x') returns text language sql immutable as $$ select 'text' $$;
+-- An unnamed row parameter (a computed column): not callable as RPC, so PostgREST leaves it out.
+create function rest_fixture.initials(rest_fixture.people) returns text language sql stable as $$ select left($1.name, 1) $$;
 grant execute on all functions in schema rest_fixture to anon, authenticated, service_role;
 comment on schema rest_fixture is '${VERSION}';
 `;

@@ -254,30 +254,81 @@ export function planDelete(input: PlanInput, tableName: string): Statement {
 const JSON_TYPES = new Set(['json', 'jsonb']);
 
 /** Chooses the overload PostgREST would call for these argument names. */
+/** Types a single unnamed parameter may have for PostgREST to expose the function. */
+const UNNAMED_TYPES = new Set(['bytea', 'json', 'jsonb', 'text', 'xml']);
+
+/**
+ * PostgREST's schema cache leaves out functions it cannot call: those with more
+ * than one unnamed parameter, or one whose first parameter is not
+ * bytea/json/jsonb/text/xml (e.g. a computed column's `f(tbl)`).
+ */
+function callable(r: RoutineInfo): boolean {
+  const unnamed = r.args.filter((a) => a.name === '').length;
+  return unnamed === 0 || (unnamed === 1 && UNNAMED_TYPES.has(r.args[0].typeName));
+}
+
+/** PostgREST's order of overloads: fewer parameters first, then by the parameters' names and types. */
+function compareOverloads(x: RoutineInfo, y: RoutineInfo): number {
+  if (x.args.length !== y.args.length) return x.args.length - y.args.length;
+  for (let i = 0; i < x.args.length; i++) {
+    const a = x.args[i];
+    const b = y.args[i];
+    if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+    if (a.type !== b.type) return a.type < b.type ? -1 : 1;
+    // ppReq: an optional parameter (False) sorts before a required one.
+    if (a.hasDefault !== b.hasDefault) return a.hasDefault ? -1 : 1;
+  }
+  return 0;
+}
+
+function ambiguous(candidates: RoutineInfo[]): ApiError {
+  return new ApiError(300, 'PGRST203', `Could not choose the best candidate function between: ${candidates.map((r) => `${r.schema}.${r.name}(${r.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
+    null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved');
+}
+
+/** PostgREST's matchesParams: required parameters all given, nothing given that is not a parameter. */
+function matchesParams(r: RoutineInfo, keys: Set<string>): boolean {
+  if (r.args.length === 0) return keys.size === 0;
+  const required = new Set(r.args.filter((a) => !a.hasDefault).map((a) => a.name));
+  const optional = new Set(r.args.filter((a) => a.hasDefault).map((a) => a.name));
+  for (const k of keys) if (!required.has(k) && !optional.has(k)) return false;
+  for (const k of required) if (!keys.has(k)) return false;
+  return true;
+}
+
+/** Chooses the overload PostgREST would call for these argument names. */
 export function findRoutine(cache: SchemaCache, schema: string, name: string, argNames: string[], opts: { post: boolean; singleObject: boolean; isGet: boolean }): { routine: RoutineInfo; singleJson: boolean } {
-  const overloads = cache.routines.get(qualified(schema, name)) ?? [];
+  const overloads = (cache.routines.get(qualified(schema, name)) ?? []).filter(callable).sort(compareOverloads);
+  // A function of one unnamed parameter is called positionally with the whole body (PostgREST's OnePosParam).
+  const chosen = (routine: RoutineInfo) => ({ routine, singleJson: routine.args.length === 1 && routine.args[0].name === '' });
   if (opts.singleObject) {
     const one = overloads.filter((r) => r.args.length === 1 && JSON_TYPES.has(r.args[0].typeName));
     if (one.length === 1) return { routine: one[0], singleJson: true };
   }
-  const fits = overloads.filter((r) => {
-    const names = new Set(r.args.map((a) => a.name));
-    const required = r.args.filter((a) => !a.hasDefault).map((a) => a.name);
-    return r.args.every((a) => a.name !== '') && required.every((n) => argNames.includes(n)) && (opts.isGet || argNames.every((n) => names.has(n)));
-  });
-  if (fits.length === 1) return { routine: fits[0], singleJson: false };
-  if (fits.length > 1) {
-    // For GET the leftover parameters are filters: the overload using most of them wins.
-    const score = (r: RoutineInfo) => r.args.filter((a) => argNames.includes(a.name)).length;
-    const best = Math.max(...fits.map(score));
-    const top = fits.filter((r) => score(r) === best);
-    if (top.length === 1) return { routine: top[0], singleJson: false };
-    throw new ApiError(300, 'PGRST203', `Could not choose the best candidate function between: ${top.map((r) => `${r.schema}.${r.name}(${r.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
-      null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved');
-  }
-  if (opts.post) {
-    const unnamed = overloads.filter((r) => r.args.length === 1 && r.args[0].name === '' && JSON_TYPES.has(r.args[0].typeName));
-    if (unnamed.length === 1) return { routine: unnamed[0], singleJson: true };
+  if (opts.isGet) {
+    const fits = overloads.filter((r) => {
+      const required = r.args.filter((a) => !a.hasDefault).map((a) => a.name);
+      return r.args.every((a) => a.name !== '') && required.every((n) => argNames.includes(n));
+    });
+    if (fits.length === 1) return chosen(fits[0]);
+    if (fits.length > 1) {
+      // For GET the leftover parameters are filters: the overload using most of them wins.
+      const score = (r: RoutineInfo) => r.args.filter((a) => argNames.includes(a.name)).length;
+      const best = Math.max(...fits.map(score));
+      const top = fits.filter((r) => score(r) === best);
+      if (top.length === 1) return chosen(top[0]);
+      throw ambiguous(top);
+    }
+  } else {
+    // PostgREST's findProc: overloads whose parameters the keys fit, else the single
+    // unnamed json/jsonb parameter functions as the fallback.
+    const keys = new Set(argNames);
+    const fits = overloads.filter((r) => matchesParams(r, keys));
+    const fallback = overloads.filter((r) => !matchesParams(r, keys) && r.args.length === 1 && r.args[0].name === '' && JSON_TYPES.has(r.args[0].typeName));
+    if (fits.length === 1) return chosen(fits[0]);
+    if (fits.length > 1) throw ambiguous(fits);
+    if (fallback.length === 1) return { routine: fallback[0], singleJson: true };
+    if (fallback.length > 1) throw ambiguous(fallback);
   }
   const fn = `${schema}.${name}`;
   const sorted = [...argNames].sort();
@@ -286,7 +337,7 @@ export function findRoutine(cache: SchemaCache, schema: string, name: string, ar
   // The hint: a similarly named function, or (when the name exists) the closest parameter list.
   const paramList = (names: string[]) => `(${[...names].sort().join(', ')})`;
   const hintTarget = overloads.length === 0
-    ? closest([...cache.routines.values()].flat().filter((r) => r.schema === schema).map((r) => r.name), name, 0.75)
+    ? closest([...cache.routines.values()].flat().filter((r) => r.schema === schema && callable(r)).map((r) => r.name), name, 0.75)
     : ((near) => (near ? `${name}${near}` : undefined))(closest(overloads.map((r) => paramList(r.args.map((a) => a.name))), paramList(argNames), 0.33));
   throw new ApiError(404, 'PGRST202', `Could not find the function ${fn}${prms} in the schema cache`,
     `Searched for the function ${fn}${det}${opts.post ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`,
