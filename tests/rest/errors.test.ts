@@ -112,14 +112,6 @@ describe('request errors', () => {
     }
   });
 
-  it('aggregates are refused as with db-aggregates-enabled = false: 400 PGRST123', async () => {
-    for (const select of ['count()', 'rating.sum()']) {
-      const res = await rest(`/vendors?select=${select}`);
-      expect(res.status, select).toBe(400);
-      expect((await res.json()).code, select).toBe('PGRST123');
-    }
-  });
-
   it('a value of the wrong type: 400 22P02', async () => {
     const res = await anonClient().from('vendors').select('id').eq('id', 'abc');
     expect(res.status).toBe(400);

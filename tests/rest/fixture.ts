@@ -8,7 +8,7 @@ import { stackEnv } from '../helpers/env.ts';
 import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
 export const SCHEMA = 'rest_fixture';
-const VERSION = 'rest-fixture v9';
+const VERSION = 'rest-fixture v10';
 
 const FIXTURE_SQL = `
 drop schema if exists rest_fixture cascade;
@@ -137,6 +137,13 @@ create function rest_fixture.optional(text default 'x') returns text language sq
 create function rest_fixture.initials(rest_fixture.people) returns text language sql stable as $$ select left($1.name, 1) $$;
 grant execute on all functions in schema rest_fixture to anon, authenticated, service_role;
 comment on schema rest_fixture is '${VERSION}';
+
+-- PostgREST's in-database configuration for the shared stack's tests: aggregates and
+-- plans on, and Prefer: tx=rollback honoured (PostgREST's defaults are off, off and
+-- commit; tests/rest/db-config.test.ts checks those on a private instance).
+alter role authenticator set pgrst.db_aggregates_enabled = 'true';
+alter role authenticator set pgrst.db_plan_enabled = 'true';
+alter role authenticator set pgrst.db_tx_end = 'commit-allow-override';
 `;
 
 let ready: Promise<void> | undefined;

@@ -20,6 +20,8 @@ import { SchemaCacheHolder, qualified, type SchemaCache } from './schema-cache.t
 export interface RestOptions {
   /** Schemas exposed besides `[api] schemas` (e.g. a test fixture schema). */
   extraSchemas?: string[];
+  /** The role PostgREST logs in as (default `authenticator`); its `pgrst.*` settings are the in-database configuration. */
+  loginRole?: string;
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {
@@ -36,9 +38,9 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
   const api = config.toml.api ?? {};
   const schemas: string[] = [...(api.schemas ?? ['public', 'graphql_public']), ...(options.extraSchemas ?? [])].filter((s, i, all) => all.indexOf(s) === i);
   const extraSearchPath: string[] = api.extra_search_path ?? ['public', 'extensions'];
-  const maxRows: number | null = typeof api.max_rows === 'number' && api.max_rows > 0 ? api.max_rows : null;
+  const configMaxRows: number | null = typeof api.max_rows === 'number' && api.max_rows > 0 ? api.max_rows : null;
   // PostgREST logs in as `authenticator` and switches role per request.
-  const dbUrl = config.dbUrl.replace('postgres:postgres@', 'authenticator:postgres@');
+  const dbUrl = config.dbUrl.replace('postgres:postgres@', `${encodeURIComponent(options.loginRole ?? 'authenticator')}:postgres@`);
   const pool = new ConnectionPool(dbUrl, 8, 'postgrest');
   const listener = postgres(dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'postgrest-schema-cache' } });
   const holder = new SchemaCacheHolder(listener, schemas, log);
@@ -75,8 +77,10 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       const isRpc = segments[0] === 'rpc' && segments.length === 2;
       if (!(segments.length === 1 || isRpc)) throw new ApiError(404, 'PGRST125', 'Invalid path specified in request URL');
       const schema = pickSchema(req.headers, method, schemas);
-      const prefs = parsePrefer(req.headers, (name) => cache.timezones.has(name));
-      const accepted = negotiate(req.headers);
+      const txEnd = cache.config.txEnd;
+      const prefs = parsePrefer(req.headers, (name) => cache.timezones.has(name), txEnd.endsWith('-allow-override'));
+      const accepted = negotiate(req.headers, cache.config.planEnabled);
+      const maxRows = cache.config.maxRows ?? configMaxRows;
       const rawBody = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? Buffer.alloc(0) : await readBody(req);
 
       let statement: Statement;
@@ -159,9 +163,20 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         searchPath: [schema, ...extraSearchPath].filter((s, i, all) => all.indexOf(s) === i).map((s) => `"${s.replace(/"/g, '""')}"`).join(', '),
         settings: [...(cache.roleSettings.get(role) ?? []), ...(prefs.timezone ? [['timezone', prefs.timezone] as [string, string]] : [])],
       };
+      // pgrst.db_tx_end: the configured end, unless it allows Prefer: tx to override it.
+      const rollback = prefs.tx ? prefs.tx === 'rollback' : txEnd.startsWith('rollback');
+      if (accepted.plan) {
+        // EXPLAIN of the statement the request would run, as PostgREST's plan media type.
+        const options = [`format ${accepted.plan.format}`, ...accepted.plan.options].join(', ');
+        const explained: Statement = { ...statement, sql: `explain (${options}) ${statement.sql}`, explain: undefined };
+        const outcome = await execute(pool, who, explained, { rollback, prepare: false, needsCheck: false, check: () => {}, plan: true });
+        const forType = accepted.kind === 'object' ? 'application/vnd.pgrst.object+json' : accepted.kind === 'csv' ? 'text/csv' : 'application/json';
+        send(res, 200, head ? null : outcome.plan ?? '', { 'content-type': `application/vnd.pgrst.plan+${accepted.plan.format}; for="${forType}"; charset=utf-8` });
+        return;
+      }
       const singleWanted = accepted.kind === 'object';
       const outcome = await execute(pool, who, statement, {
-        rollback: prefs.tx === 'rollback',
+        rollback,
         prepare: seenBefore(statement.sql),
         needsCheck: singleWanted || (prefs.maxAffected !== undefined && prefs.handling === 'strict'),
         check: ({ row }) => {

@@ -71,7 +71,38 @@ export interface SchemaCache {
   roleSettings: Map<string, Array<[string, string]>>;
   /** Names accepted by `Prefer: timezone=`. */
   timezones: Set<string>;
+  /** PostgREST's in-database configuration: the `pgrst.*` settings of the role it logs in as. */
+  config: DbConfig;
   loadedAt: number;
+}
+
+export type TxEnd = 'commit' | 'commit-allow-override' | 'rollback' | 'rollback-allow-override';
+
+export interface DbConfig {
+  /** `pgrst.db_aggregates_enabled` (default false): `count()`, `col.sum()` … in `select`. */
+  aggregatesEnabled: boolean;
+  /** `pgrst.db_plan_enabled` (default false): `Accept: application/vnd.pgrst.plan`. */
+  planEnabled: boolean;
+  /** `pgrst.db_tx_end` (default commit): how transactions end and whether `Prefer: tx` may change it. */
+  txEnd: TxEnd;
+  /** `pgrst.db_max_rows`, overriding `[api] max_rows` when set. */
+  maxRows?: number;
+}
+
+const TX_ENDS: TxEnd[] = ['commit', 'commit-allow-override', 'rollback', 'rollback-allow-override'];
+
+/** PostgREST's reading of the login role's settings (role-and-database ones win over role-wide ones); bad values keep the default. */
+export function dbConfig(settings: Array<[string, string]>): DbConfig {
+  const get = (name: string) => settings.filter(([k]) => k === `pgrst.${name}`).at(-1)?.[1];
+  const bool = (name: string) => ['true', 'on', 'yes', '1'].includes((get(name) ?? '').trim().toLowerCase());
+  const txEnd = get('db_tx_end')?.trim() as TxEnd | undefined;
+  const maxRows = Number(get('db_max_rows'));
+  return {
+    aggregatesEnabled: bool('db_aggregates_enabled'),
+    planEnabled: bool('db_plan_enabled'),
+    txEnd: txEnd && TX_ENDS.includes(txEnd) ? txEnd : 'commit',
+    ...(Number.isInteger(maxRows) && maxRows > 0 ? { maxRows } : {}),
+  };
 }
 
 export const qualified = (schema: string, name: string) => `${schema}.${name}`;
@@ -107,7 +138,7 @@ interface FunctionRow {
 }
 
 export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Promise<SchemaCache> {
-  const [tables, allFks, functions, roles, basePkRows, timezones] = await Promise.all([
+  const [tables, allFks, functions, roles, basePkRows, timezones, [{ login }]] = await Promise.all([
     sql<TableRow[]>`
       select n.nspname as schema, c.relname as name, c.relkind as relkind,
              (c.relkind in ('r', 'p', 'f') or pg_relation_is_updatable(c.oid, true) & 8 = 8) as insertable,
@@ -171,6 +202,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
       from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
       where con.contype = 'p' and n.nspname not in ('pg_catalog', 'information_schema')`,
     sql<Array<{ name: string }>>`select name from pg_timezone_names`,
+    sql<Array<{ login: string }>>`select current_user as login`,
   ]);
 
   const tableMap = new Map<string, Table>();
@@ -224,7 +256,7 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
     const view = tableMap.get(name);
     if (view && view.kind === 'view' && view.pk.length === 0) view.pk = pk;
   }
-  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, computed, computedRelationships, roleSettings, timezones: new Set(timezones.map((t) => t.name)), loadedAt: Date.now() };
+  return { schemas, tables: tableMap, fks: viewKeys.fks.filter((fk) => tableMap.has(qualified(fk.schema, fk.table)) && tableMap.has(qualified(fk.refSchema, fk.refTable))), routines, computed, computedRelationships, roleSettings, timezones: new Set(timezones.map((t) => t.name)), config: dbConfig(roleSettings.get(login) ?? []), loadedAt: Date.now() };
 }
 
 function toRoutine(f: FunctionRow): RoutineInfo | null {
@@ -265,7 +297,7 @@ function toRoutine(f: FunctionRow): RoutineInfo | null {
   };
 }
 
-/** Keeps the cache fresh: loads it now and again on each `NOTIFY pgrst` ('reload schema' or empty). */
+/** Keeps the cache fresh: loads it now and again on each `NOTIFY pgrst` ('reload schema', 'reload config' or empty). */
 export class SchemaCacheHolder {
   private current: SchemaCache | null = null;
   private loading: Promise<SchemaCache> | null = null;
@@ -280,7 +312,8 @@ export class SchemaCacheHolder {
     await this.sql.listen(
       'pgrst',
       (payload) => {
-        if (payload === '' || payload === 'reload schema') reload();
+        // 'reload config' re-reads the in-database configuration, which lives in the cache.
+        if (payload === '' || payload === 'reload schema' || payload === 'reload config') reload();
       },
       // The client re-listens after a lost connection (e.g. `db:reset` dropped the database):
       // notifications may have been missed meanwhile, so reload then too, as PostgREST does.
