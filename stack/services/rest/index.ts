@@ -100,7 +100,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         schema,
         query,
         prefs,
-        shape: accepted.kind === 'object' ? 'object' : 'array',
+        shape: accepted.kind === 'object' ? 'object' : accepted.kind === 'csv' ? 'csv' : 'array',
         stripNulls: accepted.stripNulls,
         maxRows,
         range: method === 'GET' ? parseRange(req.headers) : null,

@@ -401,7 +401,7 @@ select ${input.prefs.count === 'exact' ? '(select count(*) from pgrst_source)' :
   const root = b.level(source, '', input.query.select, 't0');
   b.assertPathsEmbedded();
   const countSql = b.countSql(root, from);
-  const shape: BodyShape = routine.returnsSet ? input.shape : 'object';
+  const shape: BodyShape = routine.returnsSet || input.shape === 'csv' ? input.shape : 'object';
   const sql = `with pgrst_source as (${b.levelSql(root, from, undefined, { rootLimit: routine.returnsSet })})
 select ${totalExpr(input.prefs, countSql, input.maxRows)} as total, (select count(*) from pgrst_source) as page,
 ${bodyExpr('select * from pgrst_source', shape, input.stripNulls)} as body, null::text as location, ${RESPONSE_GUCS}`;

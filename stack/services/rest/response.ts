@@ -1,7 +1,6 @@
 // Writing PostgREST's answers: statuses, Content-Range, Preference-Applied, media
 // types, the response.* GUCs, and error bodies with their Proxy-Status header.
 import type { ServerResponse } from 'node:http';
-import { toCsv } from './csv.ts';
 import { ApiError } from './errors.ts';
 import type { Outcome } from './executor.ts';
 import type { Statement } from './plan.ts';
@@ -135,7 +134,6 @@ export function respond(res: ServerResponse, a: Answer): void {
   status = gucStatus(row.response_status) ?? status;
   if (body !== null) {
     headers['content-type'] = contentType(a.accepted);
-    if (a.accepted.kind === 'csv') body = toCsv(body);
   }
   send(res, status, a.head || status === 204 ? null : body ?? '', headers);
 }

@@ -2,6 +2,7 @@
 // response: the JSON body (built by Postgres, as PostgREST does), the page and
 // total counts, and the response.headers/response.status GUCs. Identifiers come
 // only from the schema cache and are quoted; every value is a bind parameter.
+import { csvBodyExpr } from './csv.ts';
 import { ApiError, parseError, undefinedColumn } from './errors.ts';
 import type { Condition, FieldRef, Filter, OrderTerm, ParsedQuery, SelectItem } from './query-string.ts';
 import { findRelationship, type Relationship } from './relationships.ts';
@@ -355,9 +356,10 @@ export class QueryBuilder {
   }
 }
 
-export type BodyShape = 'array' | 'object';
+export type BodyShape = 'array' | 'object' | 'csv';
 
 export function bodyExpr(source: string, shape: BodyShape, stripNulls: boolean): string {
+  if (shape === 'csv') return csvBodyExpr(source);
   const agg = shape === 'object' ? `json_agg(_s)->0` : `coalesce(json_agg(_s), '[]'::json)`;
   const expr = stripNulls ? (shape === 'object' ? `json_strip_nulls(${agg})` : `(select coalesce(json_agg(json_strip_nulls(_x)), '[]'::json) from json_array_elements(${agg}) _x)`) : agg;
   return `(select (${expr})::text from (${source}) as _s)`;
