@@ -123,6 +123,11 @@ describe('embedding errors', () => {
     expect(res.error?.hint).toBe("Perhaps you meant 'categories' instead of 'categorie'.");
   });
 
+  it('no hint when no related table is close enough (FuzzySet score under 0.33), as PostgREST', async () => {
+    const res = await db().from('vendors').select('id, opening_hours(day)');
+    expect(res.error).toMatchObject({ code: 'PGRST200', hint: null });
+  });
+
   it('ambiguous relationship: 300 PGRST201 with the candidates', async () => {
     const res = await db().from('messages').select('id, people(name)');
     expect(res.status).toBe(300);

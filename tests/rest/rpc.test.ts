@@ -103,6 +103,12 @@ describe('rpc errors', () => {
     expect(res.data).toBe('{"":"hi"}');
   });
 
+  it('{} and {"": value} choose different overloads, also when the first call is remembered', async () => {
+    expect((await db().rpc('either')).data).toBe('none');
+    expect((await db().rpc('either', { '': 'x' })).data).toBe('text');
+    expect((await db().rpc('either')).data).toBe('none');
+  });
+
   it('ambiguous overloads: 300 PGRST203 listing candidates in PostgREST order', async () => {
     const res = await db().rpc('pick', { a: 1 });
     expect(res.status).toBe(300);

@@ -2,6 +2,7 @@
 // (merge and ignore, on_conflict), update and delete with filters, the Prefer
 // values (return, count, tx=rollback, max-affected) and the errors PostgREST gives.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { serviceSql } from '../helpers/db.ts';
 import { anonClient, ensureFixture, rest, serviceClient, serviceKey, unique } from './fixture.ts';
 
 beforeAll(ensureFixture);
@@ -49,6 +50,14 @@ describe('insert', () => {
     expect(res.data![0]).toEqual({ id, title: `i1 ${tag}` });
     expect(res.data![1].id).toEqual(expect.any(Number));
     expect(res.data![1].id).not.toBe(id);
+  });
+
+  it('missing=default evaluates the defaults for every row, as PostgREST does: a row giving the id still takes a sequence value', async () => {
+    const sql = serviceSql();
+    const [{ next }] = await sql`select nextval(pg_get_serial_sequence('rest_fixture.tickets', 'id'))::int as next`;
+    const res = await db().from('tickets').insert([{ id: 1_000_000 + next, label: 'given' }, { label: 'defaulted' }], { defaultToNull: false }).select('id, label');
+    expect(res.error).toBeNull();
+    expect(res.data).toEqual([{ id: 1_000_000 + next, label: 'given' }, { id: next + 2, label: 'defaulted' }]);
   });
 
   it('counts inserted rows with count: exact', async () => {

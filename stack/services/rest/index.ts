@@ -88,7 +88,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       // Reads are planned once per distinct request shape and then run as prepared statements.
       // Calls are planned once per shape (argument names), then only their argument values change.
       const rpcBody = isRpc && method === 'POST' ? parseJsonBody(rawBody) : undefined;
-      const rpcShape = rpcBody !== null && typeof rpcBody === 'object' && !Array.isArray(rpcBody) ? Object.keys(rpcBody).sort().join(',') : null;
+      const rpcShape = rpcBody !== null && typeof rpcBody === 'object' && !Array.isArray(rpcBody) ? JSON.stringify(Object.keys(rpcBody).sort()) : null;
       const cacheKey = method === 'GET' || method === 'HEAD' || rpcShape !== null
         ? [method, schema, gw.path, gw.url.search, req.headers.prefer, req.headers.accept, req.headers.range, rpcShape].join('\n')
         : null;

@@ -149,12 +149,16 @@ export function planInsert(input: PlanInput, tableName: string, payload: unknown
   const json = b.params.add(JSON.stringify(rows));
   let select: string;
   if (input.prefs.missing === 'default') {
-    // A key missing from a row takes the column default, as PostgREST's missing=default.
-    const exprs = columns.map((c) => {
-      const col = table.columnMap.get(c) as Column;
-      return `case when _j.e::jsonb ? ${literal(c)} then _r.${ident(c)} else ${col.default ?? 'null'} end`;
-    });
-    select = `select ${exprs.join(', ')} from json_array_elements(${json}::json) with ordinality as _j(e, n), lateral json_populate_record(null::${target}, _j.e) as _r order by _j.n`;
+    // A key missing from a row takes the column default, as PostgREST's missing=default. The
+    // defaults are evaluated for every row, as PostgREST's `defaults || row` does (so each row
+    // takes a sequence value even when it gives the column).
+    const withDefault = columns.filter((c) => (table.columnMap.get(c) as Column).default !== null);
+    const exprs = columns.map((c) => (withDefault.includes(c) ? `case when _j.e::jsonb ? ${literal(c)} then _r.${ident(c)} else _d.${ident(c)} end` : `_r.${ident(c)}`));
+    const defaults = withDefault.length
+      // Correlated with the row (and not flattened) so that it runs once per row, not once in all.
+      ? `, lateral (select _j.n as _n, ${withDefault.map((c) => `${(table.columnMap.get(c) as Column).default} as ${ident(c)}`).join(', ')} offset 0) as _d`
+      : '';
+    select = `select ${exprs.join(', ')} from json_array_elements(${json}::json) with ordinality as _j(e, n), lateral json_populate_record(null::${target}, _j.e) as _r${defaults} order by _j.n`;
   } else {
     select = `select ${columns.map((c) => `_r.${ident(c)}`).join(', ')} from json_populate_recordset(null::${target}, ${json}::json) as _r`;
   }
