@@ -59,6 +59,13 @@ describe('plans (pgrst.db_plan_enabled)', () => {
     expect(plan.Plan['Actual Rows']).toEqual(expect.any(Number));
   });
 
+  it("options=verbose|settings shows the query identifier and the settings PostgREST and Supabase's Postgres set", async () => {
+    const res = await rest('/vendors?select=id', { headers: { accept: 'application/vnd.pgrst.plan+json; options=verbose|settings' } });
+    const [plan] = await res.json();
+    expect(plan['Query Identifier']).toEqual(expect.any(Number));
+    expect(plan.Settings).toEqual({ effective_cache_size: '128MB', search_path: '"rest_fixture", "public", "extensions"' });
+  });
+
   it('+text answers the text plan; the plan of a write inside tx=rollback changes nothing', async () => {
     const text = await rest('/vendors?select=id', { headers: { accept: 'application/vnd.pgrst.plan+text' } });
     expect(text.headers.get('content-type')).toBe('application/vnd.pgrst.plan+text; for="application/json"; charset=utf-8');

@@ -160,7 +160,8 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         path: gw.path,
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? ''])),
         cookies: parseCookies(req.headers.cookie),
-        searchPath: [schema, ...extraSearchPath].filter((s, i, all) => all.indexOf(s) === i).map((s) => `"${s.replace(/"/g, '""')}"`).join(', '),
+        // PostgREST's search_path: the schema, then db-extra-search-path as given (duplicates kept).
+        searchPath: [schema, ...extraSearchPath].map((s) => `"${s.replace(/"/g, '""')}"`).join(', '),
         settings: [...(cache.roleSettings.get(role) ?? []), ...(prefs.timezone ? [['timezone', prefs.timezone] as [string, string]] : [])],
       };
       // pgrst.db_tx_end: the configured end, unless it allows Prefer: tx to override it.
