@@ -35,6 +35,11 @@ describe('aggregates (pgrst.db_aggregates_enabled)', () => {
     expect(bare.data).toEqual({ id: 3, categories: [{ count: 2 }] });
   });
 
+  it('on the rows of a function, with col.count()', async () => {
+    const res = await db().rpc('vendors_in', { city: 'Lagos' }).select('city, n:id.count(), rating.max()');
+    expect(res.data).toEqual([{ city: 'Lagos', n: 2, max: 4.5 }]);
+  });
+
   it('an unknown column in an aggregate is 42703, named as PostgREST names embedded relations', async () => {
     const top = await db().from('vendors').select('alias:nope.count()');
     expect(top.error).toMatchObject({ code: '42703', message: 'column vendors.nope does not exist' });
@@ -84,7 +89,7 @@ describe('defaults and precedence, on private instances', () => {
   beforeAll(async () => {
     plain = await startPrivateRest(`rest_plain_${suffix}`, {});
     // Role-wide settings, one of them overridden for this database (which PostgREST prefers).
-    configured = await startPrivateRest(`rest_tuned_${suffix}`, { 'pgrst.db_aggregates_enabled': 'false', 'pgrst.db_tx_end': 'rollback' });
+    configured = await startPrivateRest(`rest_tuned_${suffix}`, { 'pgrst.db_aggregates_enabled': 'false', 'pgrst.db_tx_end': 'rollback', 'pgrst.db_max_rows': '2' });
     await serviceSql().unsafe(`alter role rest_tuned_${suffix} in database postgres set pgrst.db_aggregates_enabled = 'true'`);
     await serviceSql()`notify pgrst, 'reload config'`;
   });
@@ -115,6 +120,12 @@ describe('defaults and precedence, on private instances', () => {
     expect(write.status).toBe(201);
     expect(await write.json()).toEqual([expect.objectContaining({ title })]);
     expect((await db().from('notes').select('title').eq('title', title)).data).toEqual([]);
+  });
+
+  it('db_max_rows caps reads in place of [api] max_rows', async () => {
+    const res = await configured.fetch('/vendors?select=id&order=id');
+    expect(await res.json()).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(res.headers.get('content-range')).toBe('0-1/*');
   });
 
   it("a role's setting for this database wins over its role-wide one, re-read on NOTIFY pgrst, 'reload config'", async () => {

@@ -123,6 +123,14 @@ describe('embedding errors', () => {
     expect(res.error?.hint).toBe("Perhaps you meant 'categories' instead of 'categorie'.");
   });
 
+  it('the same relation twice under one name: 400 42712, as Postgres answers PostgREST', async () => {
+    const res = await db().from('messages').select('id, people!sender_id(name), people!recipient_id(name)');
+    expect(res.status).toBe(400);
+    expect(res.error).toMatchObject({ code: '42712', message: 'table name "messages_people_1" specified more than once' });
+    const aliased = await db().from('messages').select('id, from:people!sender_id(name), to:people!recipient_id(name)').eq('id', 1).single();
+    expect(aliased.data).toEqual({ id: 1, from: { name: 'Ada' }, to: { name: 'Bola' } });
+  });
+
   it('no hint when no related table is close enough (FuzzySet score under 0.33), as PostgREST', async () => {
     const res = await db().from('vendors').select('id, opening_hours(day)');
     expect(res.error).toMatchObject({ code: 'PGRST200', hint: null });
