@@ -35,6 +35,26 @@ describe('aggregates (pgrst.db_aggregates_enabled)', () => {
     expect(bare.data).toEqual({ id: 3, categories: [{ count: 2 }] });
   });
 
+  it('grouped by embedded resources too (compared as jsonb, as PostgREST embeds)', async () => {
+    // Vendors 3 and 5 share (active, no profile): one group of two.
+    const res = await db().from('vendors').select('active, count(), profile:vendor_profiles(bio)').order('active');
+    expect(res.error).toBeNull();
+    expect(res.data).toHaveLength(4);
+    expect(res.data).toEqual(expect.arrayContaining([
+      { active: false, count: 1, profile: null },
+      { active: true, count: 2, profile: null },
+      { active: true, count: 1, profile: { bio: 'Home cooking since 1999' } },
+      { active: true, count: 1, profile: { bio: 'Best suya in town' } },
+    ]));
+    const withMany = await db().from('vendors').select('active, count(), categories(position)').eq('active', true);
+    expect(withMany.data).toHaveLength(3);
+    expect(withMany.data).toEqual(expect.arrayContaining([
+      { active: true, count: 2, categories: [{ position: 1 }, { position: 2 }] },
+      { active: true, count: 1, categories: [{ position: 1 }] },
+      { active: true, count: 1, categories: [] },
+    ]));
+  });
+
   it('on the rows of a function, with col.count()', async () => {
     const res = await db().rpc('vendors_in', { city: 'Lagos' }).select('city, n:id.count(), rating.max()');
     expect(res.data).toEqual([{ city: 'Lagos', n: 2, max: 4.5 }]);

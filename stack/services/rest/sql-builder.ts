@@ -284,8 +284,10 @@ export class QueryBuilder {
   }
 
   /** The select list as `[expression, key]` pairs (`*` expanded only when asked). */
-  private itemPairs(level: Level, expandStar: boolean): Array<[string, string | null, boolean?]> {
+  private itemPairs(level: Level, expandStar: boolean, grouped = false): Array<[string, string | null, boolean?]> {
     const out: Array<[string, string | null, boolean?]> = [];
+    // Grouping needs equality, which json lacks: embeds are grouped as jsonb (what PostgREST embeds as).
+    const groupable = (expr: string) => (grouped ? `(${expr})::jsonb` : expr);
     for (const item of level.items) {
       if ('star' in item) {
         if (expandStar) for (const name of level.source.columns.keys()) out.push([`${level.alias}.${ident(name)}`, name]);
@@ -306,7 +308,7 @@ export class QueryBuilder {
             out.push([
               embed.rel.toOne
                 ? `(select ${expr} from ${from} as ${child.alias} where ${where})`
-                : `(select coalesce(json_agg(${expr}${order}), '[]'::json) from ${from} as ${child.alias} where ${where})`,
+                : groupable(`(select coalesce(json_agg(${expr}${order}), '[]'::json) from ${from} as ${child.alias} where ${where})`),
               key,
             ]);
           }
@@ -315,9 +317,9 @@ export class QueryBuilder {
         const sub = this.nextAlias('e');
         const inner = this.levelSql(child, from, join);
         out.push([
-          embed.rel.toOne
+          groupable(embed.rel.toOne
             ? `(select row_to_json(${sub}) from (${inner}) as ${sub})`
-            : `coalesce((select json_agg(${sub}) from (${inner}) as ${sub}), '[]'::json)`,
+            : `coalesce((select json_agg(${sub}) from (${inner}) as ${sub}), '[]'::json)`),
           embed.key,
         ]);
       }
@@ -328,7 +330,7 @@ export class QueryBuilder {
   /** The select list, and (with aggregates) the ordinals of the other entries to group by, as PostgREST groups. */
   private selectList(level: Level): { list: string; groupBy: number[] } {
     const grouped = level.items.some((i) => 'expr' in i && i.aggregate);
-    const pairs = this.itemPairs(level, grouped);
+    const pairs = this.itemPairs(level, grouped, grouped);
     return {
       list: pairs.map(([expr, key]) => (key === null ? expr : `${expr} as ${ident(key)}`)).join(', '),
       groupBy: grouped ? pairs.flatMap(([, , aggregate], i) => (aggregate ? [] : [i + 1])) : [],
