@@ -235,6 +235,10 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
       '-c', 'synchronous_commit=off',
       '-c', 'wal_writer_delay=10ms',
       '-c', 'timezone=UTC',
+      // As Supabase's Postgres: its planner cache size, and query identifiers computed
+      // (pg_stat_statements is preloaded there), which EXPLAIN (VERBOSE, SETTINGS) shows.
+      '-c', 'effective_cache_size=128MB',
+      '-c', 'compute_query_id=on',
     ],
     onLog: (message: string) => {
       output.push(message);

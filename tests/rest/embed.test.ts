@@ -123,11 +123,29 @@ describe('embedding errors', () => {
     expect(res.error?.hint).toBe("Perhaps you meant 'categories' instead of 'categorie'.");
   });
 
+  it('the same relation twice under one name: 400 42712, as Postgres answers PostgREST', async () => {
+    const res = await db().from('messages').select('id, people!sender_id(name), people!recipient_id(name)');
+    expect(res.status).toBe(400);
+    expect(res.error).toMatchObject({ code: '42712', message: 'table name "messages_people_1" specified more than once' });
+    const aliased = await db().from('messages').select('id, from:people!sender_id(name), to:people!recipient_id(name)').eq('id', 1).single();
+    expect(aliased.data).toEqual({ id: 1, from: { name: 'Ada' }, to: { name: 'Bola' } });
+  });
+
+  it('no hint when no related table is close enough (FuzzySet score under 0.33), as PostgREST', async () => {
+    const res = await db().from('vendors').select('id, opening_hours(day)');
+    expect(res.error).toMatchObject({ code: 'PGRST200', hint: null });
+  });
+
   it('ambiguous relationship: 300 PGRST201 with the candidates', async () => {
     const res = await db().from('messages').select('id, people(name)');
     expect(res.status).toBe(300);
     expect(res.error?.code).toBe('PGRST201');
     expect(res.error?.hint).toContain("'people!messages_sender_id_fkey'");
+    // details: an array of objects, not a JSON-encoded string.
+    expect(res.error?.details).toEqual([
+      { cardinality: 'many-to-one', embedding: 'messages with people', relationship: 'messages_sender_id_fkey using messages(sender_id) and people(id)' },
+      { cardinality: 'many-to-one', embedding: 'messages with people', relationship: 'messages_recipient_id_fkey using messages(recipient_id) and people(id)' },
+    ]);
   });
 
   it('filter on a resource that is not embedded: 400 PGRST108', async () => {

@@ -179,9 +179,20 @@ describe('media types', () => {
     expect(res.data).toBeNull();
   });
 
-  it('csv() returns text/csv with a header line', async () => {
+  it('csv() returns text/csv with a header line, values quoted as Postgres quotes a record (here: spaces)', async () => {
     const res = await db().from('vendors').select('id, name, city').in('id', [1, 5]).order('id').csv();
-    expect(res.data).toBe('id,name,city\n1,Mama Put,Lagos\n5,Bukka Hut,');
+    expect(res.data).toBe('id,name,city\n1,"Mama Put",Lagos\n5,"Bukka Hut",');
+  });
+
+  it("csv() writes values in Postgres's text form, as PostgREST does: jsonb spacing, t/f, arrays, ranges, embedded JSON", async () => {
+    const res = await db().from('vendors').select('id, tags, meta, active, hours, rating, profile:vendor_profiles(bio)').eq('id', 1).csv();
+    expect(res.error).toBeNull();
+    expect(res.data).toBe(
+      'id,tags,meta,active,hours,rating,profile\n'
+      + '1,"{rice,local}","{""halal"": true, ""delivery"": {""fee"": 500, ""zones"": [""ikeja"", ""yaba""]}}",t,"[8,22)",4.5,"{""bio"":""Home cooking since 1999""}"',
+    );
+    const empty = await db().from('vendors').select('id').eq('id', -1).csv();
+    expect(empty.data).toBe('\n');
   });
 
   it('stripNulls() leaves out null fields', async () => {

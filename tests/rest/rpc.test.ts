@@ -97,6 +97,42 @@ describe('rpc errors', () => {
     expect((await db().rpc('add', { a: 1, c: 2 })).error?.hint).toBe('Perhaps you meant to call the function rest_fixture.add(a, b)');
   });
 
+  it('calls a function of one unnamed parameter with {"": value}, passing the body positionally', async () => {
+    const res = await db().rpc('echo_text', { '': 'hi' });
+    expect(res.error).toBeNull();
+    expect(res.data).toBe('{"":"hi"}');
+  });
+
+  it('{} and {"": value} choose different overloads, also when the first call is remembered', async () => {
+    expect((await db().rpc('either')).data).toBe('none');
+    expect((await db().rpc('either', { '': 'x' })).data).toBe('text');
+    expect((await db().rpc('either')).data).toBe('none');
+  });
+
+  it('ambiguous overloads: 300 PGRST203 listing candidates in PostgREST order', async () => {
+    const res = await db().rpc('pick', { a: 1 });
+    expect(res.status).toBe(300);
+    expect(res.error).toMatchObject({
+      code: 'PGRST203',
+      message: 'Could not choose the best candidate function between: rest_fixture.pick(a => integer), rest_fixture.pick(a => text)',
+      hint: 'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
+    });
+    const none = await db().rpc('optional');
+    expect(none.status).toBe(300);
+    expect(none.error?.message).toBe('Could not choose the best candidate function between: rest_fixture.optional(), rest_fixture.optional( => text)');
+    const given = await db().rpc('optional', { '': 'y' });
+    expect(given.data).toBe('text');
+  });
+
+  it('a function PostgREST cannot call (unnamed row parameter): 404 PGRST202 without a hint', async () => {
+    const res = await db().rpc('initials');
+    expect(res.status).toBe(404);
+    expect(res.error).toMatchObject({ code: 'PGRST202', message: 'Could not find the function rest_fixture.initials without parameters in the schema cache', hint: null });
+    // It still works as a computed column.
+    const people = await db().from('people').select('name, initials').eq('id', 1).single();
+    expect(people.data).toEqual({ name: 'Ada', initials: 'A' });
+  });
+
   it('raise exception: 400 P0001 with message and hint', async () => {
     const res = await db().rpc('fail', { message: 'Vendor is closed' });
     expect(res.status).toBe(400);

@@ -2,6 +2,7 @@
 // (merge and ignore, on_conflict), update and delete with filters, the Prefer
 // values (return, count, tx=rollback, max-affected) and the errors PostgREST gives.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { serviceSql } from '../helpers/db.ts';
 import { anonClient, ensureFixture, rest, serviceClient, serviceKey, unique } from './fixture.ts';
 
 beforeAll(ensureFixture);
@@ -41,6 +42,24 @@ describe('insert', () => {
     ]);
   });
 
+  it('takes the identity default for a row missing the identity column (missing=default)', async () => {
+    const tag = unique();
+    const id = 800_000_000 + Math.floor(Math.random() * 1_000_000);
+    const res = await db().from('notes').insert([{ id, title: `i1 ${tag}` }, { title: `i2 ${tag}` }], { defaultToNull: false }).select('id, title');
+    expect(res.error).toBeNull();
+    expect(res.data![0]).toEqual({ id, title: `i1 ${tag}` });
+    expect(res.data![1].id).toEqual(expect.any(Number));
+    expect(res.data![1].id).not.toBe(id);
+  });
+
+  it('missing=default evaluates the defaults for every row, as PostgREST does: a row giving the id still takes a sequence value', async () => {
+    const sql = serviceSql();
+    const [{ next }] = await sql`select nextval(pg_get_serial_sequence('rest_fixture.tickets', 'id'))::int as next`;
+    const res = await db().from('tickets').insert([{ id: 1_000_000 + next, label: 'given' }, { label: 'defaulted' }], { defaultToNull: false }).select('id, label');
+    expect(res.error).toBeNull();
+    expect(res.data).toEqual([{ id: 1_000_000 + next, label: 'given' }, { id: next + 2, label: 'defaulted' }]);
+  });
+
   it('counts inserted rows with count: exact', async () => {
     const tag = unique();
     const res = await db().from('notes').insert([{ title: `c1 ${tag}` }, { title: `c2 ${tag}` }], { count: 'exact' });
@@ -64,7 +83,8 @@ describe('upsert', () => {
     const tag = unique();
     await db().from('notes').insert({ title: 'first', tag, score: 1 });
     const res = await db().from('notes').upsert({ title: 'second', tag, score: 2 }, { onConflict: 'tag' }).select('title, tag, score');
-    expect(res.status).toBe(201);
+    // PostgREST 12+: the upsert updated the row and inserted none, so 200.
+    expect(res.status).toBe(200);
     expect(res.data).toEqual([{ title: 'second', tag, score: 2 }]);
   });
 
@@ -75,6 +95,28 @@ describe('upsert', () => {
     expect(res.data).toEqual([]);
     const check = await db().from('notes').select('title').eq('tag', tag).single();
     expect(check.data).toEqual({ title: 'kept' });
+  });
+
+  it('answers 201 when an upsert inserts a row, also beside updated ones', async () => {
+    const tag = unique();
+    const fresh = await db().from('notes').upsert({ title: 'new', tag }, { onConflict: 'tag' }).select('title');
+    expect(fresh.status).toBe(201);
+    const mixed = await db().from('notes').upsert([{ title: 'again', tag }, { title: 'other', tag: `${tag}-2` }], { onConflict: 'tag' }).select('title').order('title');
+    expect(mixed.status).toBe(201);
+    expect(mixed.data).toEqual([{ title: 'again' }, { title: 'other' }]);
+    // ignore-duplicates keeps 201 even when nothing was inserted, as PostgREST does.
+    const ignored = await db().from('notes').upsert({ title: 'dropped', tag }, { onConflict: 'tag', ignoreDuplicates: true }).select('title');
+    expect(ignored.status).toBe(201);
+  });
+
+  it('updates the conflict columns to themselves for a payload of only them, and returns the row', async () => {
+    const code = unique();
+    await db().from('labels').insert({ code, note: 'kept' });
+    const res = await db().from('labels').upsert({ code }).select('code, note');
+    expect(res.status).toBe(200);
+    expect(res.data).toEqual([{ code, note: 'kept' }]);
+    const byConflict = await db().from('labels').upsert({ code }, { onConflict: 'code' }).select('note').single();
+    expect(byConflict.data).toEqual({ note: 'kept' });
   });
 
   it('upserts on the primary key by default', async () => {
@@ -232,8 +274,12 @@ describe('PUT (single-row upsert by primary key)', () => {
   it('inserts, then replaces, the row the primary-key filter names', async () => {
     const id = 900_000_000 + Math.floor(Math.random() * 1_000_000);
     const first = await put(`id=eq.${id}&select=id,title`, { id, title: 'put one' });
-    expect(first.status).toBe(200);
+    // Inserted: 201, as PostgREST answers a PUT that created the row.
+    expect(first.status).toBe(201);
     expect(await first.json()).toEqual([{ id, title: 'put one' }]);
+    const replaced = await put(`id=eq.${id}&select=title`, { id, title: 'put again' });
+    expect(replaced.status).toBe(200);
+    expect(await replaced.json()).toEqual([{ title: 'put again' }]);
     const second = await put(`id=eq.${id}`, { id, title: 'put two' }, 'return=minimal');
     expect(second.status).toBe(204);
     const check = await serviceClient().from('notes').select('title').eq('id', id).single();

@@ -1,14 +1,9 @@
-// `Accept: text/csv`: the JSON rows rendered as CSV with a header line, as PostgREST does.
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function toCsv(jsonArray: string | null): string {
-  const rows = JSON.parse(jsonArray ?? '[]') as Array<Record<string, unknown>> | Record<string, unknown>;
-  const list = Array.isArray(rows) ? rows : [rows];
-  if (list.length === 0) return '';
-  const columns = Object.keys(list[0]);
-  return [columns.map(cell).join(','), ...list.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n');
+// `Accept: text/csv`, built by Postgres as PostgREST builds it: a header line of
+// the first row's keys, then each row's record text form without its parentheses,
+// so values are Postgres's text output (jsonb's spacing, `t`/`f`, timestamps) and
+// are quoted as record_out quotes them (spaces, quotes, commas, parentheses, backslashes).
+export function csvBodyExpr(source: string): string {
+  const header = `(select coalesce(string_agg(_k, ','), '') from (select json_object_keys(_r)::text as _k from (select row_to_json(_h) as _r from (${source}) as _h limit 1) as _f) as _a)`;
+  const rows = `(select coalesce(string_agg(substring(_s::text, 2, length(_s::text) - 2), E'\\n'), '') from (${source}) as _s)`;
+  return `(${header} || E'\\n' || ${rows})`;
 }

@@ -4,7 +4,8 @@
 export interface ErrorBody {
   code: string;
   message: string;
-  details: string | null;
+  /** A sentence, or (PGRST201) the candidate relationships as objects, as PostgREST sends them. */
+  details: string | Array<Record<string, string>> | null;
   hint: string | null;
 }
 
@@ -13,7 +14,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: string | null = null,
+    readonly details: ErrorBody['details'] = null,
     readonly hint: string | null = null,
     readonly headers: Record<string, string> = {},
   ) {

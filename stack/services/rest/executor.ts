@@ -23,12 +23,16 @@ export interface ResultRow {
   page: string;
   body: string | null;
   location: string | null;
+  /** Rows an upsert inserted (pgrst.inserted); null for other statements. */
+  inserted?: number | null;
   response_headers: string | null;
   response_status: string | null;
 }
 
 export interface Outcome {
   row: ResultRow;
+  /** The EXPLAIN output (JSON text, or the text plan's lines) when the statement was explained. */
+  plan?: string;
   /** The planner's row estimate when a planned count was asked for. */
   planned: number | null;
 }
@@ -39,7 +43,7 @@ function firstFailure(results: PromiseSettledResult<unknown>[]): unknown {
   return undefined;
 }
 
-export async function execute(pool: ConnectionPool, who: RequestIdentity, statement: Statement, opts: { rollback: boolean; prepare: boolean; needsCheck: boolean; check: (outcome: Outcome) => void }): Promise<Outcome> {
+export async function execute(pool: ConnectionPool, who: RequestIdentity, statement: Statement, opts: { rollback: boolean; prepare: boolean; needsCheck: boolean; check: (outcome: Outcome) => void; plan?: boolean }): Promise<Outcome> {
   const settings: Array<[string, string]> = [
     ['role', who.role],
     ['request.jwt.claims', JSON.stringify(who.claims)],
@@ -72,6 +76,10 @@ export async function execute(pool: ConnectionPool, who: RequestIdentity, statem
     const plan = (results[2] as PromiseFulfilledResult<Array<Record<string, Array<{ Plan: { 'Plan Rows': number } }>>> | null>).value;
     const rows = (results[3] as PromiseFulfilledResult<unknown[]>).value;
     const outcome: Outcome = { row: rows[0] as ResultRow, planned: plan ? Number(plan[0]['QUERY PLAN'][0].Plan['Plan Rows']) : null };
+    if (opts.plan) {
+      const lines = (rows as Array<{ 'QUERY PLAN': unknown }>).map((r) => r['QUERY PLAN']);
+      outcome.plan = lines.length === 1 && typeof lines[0] !== 'string' ? JSON.stringify(lines[0]) : lines.join('\n');
+    }
     if (open) {
       opts.check(outcome);
       await conn.unsafe(opts.rollback ? 'rollback' : 'commit', [], { prepare: true });

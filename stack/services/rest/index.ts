@@ -20,6 +20,8 @@ import { SchemaCacheHolder, qualified, type SchemaCache } from './schema-cache.t
 export interface RestOptions {
   /** Schemas exposed besides `[api] schemas` (e.g. a test fixture schema). */
   extraSchemas?: string[];
+  /** The role PostgREST logs in as (default `authenticator`); its `pgrst.*` settings are the in-database configuration. */
+  loginRole?: string;
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {
@@ -36,9 +38,9 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
   const api = config.toml.api ?? {};
   const schemas: string[] = [...(api.schemas ?? ['public', 'graphql_public']), ...(options.extraSchemas ?? [])].filter((s, i, all) => all.indexOf(s) === i);
   const extraSearchPath: string[] = api.extra_search_path ?? ['public', 'extensions'];
-  const maxRows: number | null = typeof api.max_rows === 'number' && api.max_rows > 0 ? api.max_rows : null;
+  const configMaxRows: number | null = typeof api.max_rows === 'number' && api.max_rows > 0 ? api.max_rows : null;
   // PostgREST logs in as `authenticator` and switches role per request.
-  const dbUrl = config.dbUrl.replace('postgres:postgres@', 'authenticator:postgres@');
+  const dbUrl = config.dbUrl.replace('postgres:postgres@', `${encodeURIComponent(options.loginRole ?? 'authenticator')}:postgres@`);
   // Eight for one caller, as before fairness, and two more that one caller never takes.
   const pool = new ConnectionPool(dbUrl, 10, 'postgrest');
   const listener = postgres(dbUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'postgrest-schema-cache' } });
@@ -76,8 +78,10 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       const isRpc = segments[0] === 'rpc' && segments.length === 2;
       if (!(segments.length === 1 || isRpc)) throw new ApiError(404, 'PGRST125', 'Invalid path specified in request URL');
       const schema = pickSchema(req.headers, method, schemas);
-      const prefs = parsePrefer(req.headers, (name) => cache.timezones.has(name));
-      const accepted = negotiate(req.headers);
+      const txEnd = cache.config.txEnd;
+      const prefs = parsePrefer(req.headers, (name) => cache.timezones.has(name), txEnd.endsWith('-allow-override'));
+      const accepted = negotiate(req.headers, cache.config.planEnabled);
+      const maxRows = cache.config.maxRows ?? configMaxRows;
       const rawBody = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? Buffer.alloc(0) : await readBody(req);
 
       let statement: Statement;
@@ -85,7 +89,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
       // Reads are planned once per distinct request shape and then run as prepared statements.
       // Calls are planned once per shape (argument names), then only their argument values change.
       const rpcBody = isRpc && method === 'POST' ? parseJsonBody(rawBody) : undefined;
-      const rpcShape = rpcBody !== null && typeof rpcBody === 'object' && !Array.isArray(rpcBody) ? Object.keys(rpcBody).sort().join(',') : null;
+      const rpcShape = rpcBody !== null && typeof rpcBody === 'object' && !Array.isArray(rpcBody) ? JSON.stringify(Object.keys(rpcBody).sort()) : null;
       const cacheKey = method === 'GET' || method === 'HEAD' || rpcShape !== null
         ? [method, schema, gw.path, gw.url.search, req.headers.prefer, req.headers.accept, req.headers.range, rpcShape].join('\n')
         : null;
@@ -97,7 +101,7 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         schema,
         query,
         prefs,
-        shape: accepted.kind === 'object' ? 'object' : 'array',
+        shape: accepted.kind === 'object' ? 'object' : accepted.kind === 'csv' ? 'csv' : 'array',
         stripNulls: accepted.stripNulls,
         maxRows,
         range: method === 'GET' ? parseRange(req.headers) : null,
@@ -158,12 +162,24 @@ export async function createRestService(ctx: ServiceContext, options: RestOption
         path: gw.path,
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? ''])),
         cookies: parseCookies(req.headers.cookie),
-        searchPath: [schema, ...extraSearchPath].filter((s, i, all) => all.indexOf(s) === i).map((s) => `"${s.replace(/"/g, '""')}"`).join(', '),
+        // PostgREST's search_path: the schema, then db-extra-search-path as given (duplicates kept).
+        searchPath: [schema, ...extraSearchPath].map((s) => `"${s.replace(/"/g, '""')}"`).join(', '),
         settings: [...(cache.roleSettings.get(role) ?? []), ...(prefs.timezone ? [['timezone', prefs.timezone] as [string, string]] : [])],
       };
+      // pgrst.db_tx_end: the configured end, unless it allows Prefer: tx to override it.
+      const rollback = prefs.tx ? prefs.tx === 'rollback' : txEnd.startsWith('rollback');
+      if (accepted.plan) {
+        // EXPLAIN of the statement the request would run, as PostgREST's plan media type.
+        const options = [`format ${accepted.plan.format}`, ...accepted.plan.options].join(', ');
+        const explained: Statement = { ...statement, sql: `explain (${options}) ${statement.sql}`, explain: undefined };
+        const outcome = await execute(pool, who, explained, { rollback, prepare: false, needsCheck: false, check: () => {}, plan: true });
+        const forType = accepted.kind === 'object' ? 'application/vnd.pgrst.object+json' : accepted.kind === 'csv' ? 'text/csv' : 'application/json';
+        send(res, 200, head ? null : outcome.plan ?? '', { 'content-type': `application/vnd.pgrst.plan+${accepted.plan.format}; for="${forType}"; charset=utf-8` });
+        return;
+      }
       const singleWanted = accepted.kind === 'object';
       const outcome = await execute(pool, who, statement, {
-        rollback: prefs.tx === 'rollback',
+        rollback,
         prepare: seenBefore(statement.sql),
         needsCheck: singleWanted || (prefs.maxAffected !== undefined && prefs.handling === 'strict'),
         check: ({ row }) => {

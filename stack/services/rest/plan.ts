@@ -120,7 +120,7 @@ function returning(input: PlanInput): string {
 }
 
 /** The final select over a write's `pgrst_source`: counts, the representation and a Location. */
-function writeResult(input: PlanInput, b: QueryBuilder, table: Table, withLocation: boolean): string {
+function writeResult(input: PlanInput, b: QueryBuilder, table: Table, withLocation: boolean, upsert = false): string {
   const wantsBody = input.prefs.return === 'representation';
   let body = 'null::text';
   if (wantsBody) {
@@ -134,7 +134,9 @@ function writeResult(input: PlanInput, b: QueryBuilder, table: Table, withLocati
   }
   b.assertPathsEmbedded();
   const page = '(select count(*) from pgrst_source)';
-  return `select ${input.prefs.count === 'exact' ? page : 'null::int8'} as total, ${page} as page, ${body} as body, ${location} as location, ${RESPONSE_GUCS}`;
+  // Read after the write has run to its end (the count scans the whole CTE).
+  const inserted = upsert ? `(select nullif(current_setting('pgrst.inserted', true), '')::int from (select count(*) from pgrst_source) as _c)` : 'null::int';
+  return `select ${input.prefs.count === 'exact' ? page : 'null::int8'} as total, ${page} as page, ${body} as body, ${location} as location, ${inserted} as inserted, ${RESPONSE_GUCS}`;
 }
 
 export function planInsert(input: PlanInput, tableName: string, payload: unknown): Statement {
@@ -147,26 +149,36 @@ export function planInsert(input: PlanInput, tableName: string, payload: unknown
   const json = b.params.add(JSON.stringify(rows));
   let select: string;
   if (input.prefs.missing === 'default') {
-    // A key missing from a row takes the column default, as PostgREST's missing=default.
-    const exprs = columns.map((c) => {
-      const col = table.columnMap.get(c) as Column;
-      return `case when _j.e::jsonb ? ${literal(c)} then _r.${ident(c)} else ${col.default ?? 'null'} end`;
-    });
-    select = `select ${exprs.join(', ')} from json_array_elements(${json}::json) with ordinality as _j(e, n), lateral json_populate_record(null::${target}, _j.e) as _r order by _j.n`;
+    // A key missing from a row takes the column default, as PostgREST's missing=default. The
+    // defaults are evaluated for every row, as PostgREST's `defaults || row` does (so each row
+    // takes a sequence value even when it gives the column).
+    const withDefault = columns.filter((c) => (table.columnMap.get(c) as Column).default !== null);
+    const exprs = columns.map((c) => (withDefault.includes(c) ? `case when _j.e::jsonb ? ${literal(c)} then _r.${ident(c)} else _d.${ident(c)} end` : `_r.${ident(c)}`));
+    const defaults = withDefault.length
+      // Correlated with the row (and not flattened) so that it runs once per row, not once in all.
+      ? `, lateral (select _j.n as _n, ${withDefault.map((c) => `${(table.columnMap.get(c) as Column).default} as ${ident(c)}`).join(', ')} offset 0) as _d`
+      : '';
+    select = `select ${exprs.join(', ')} from json_array_elements(${json}::json) with ordinality as _j(e, n), lateral json_populate_record(null::${target}, _j.e) as _r${defaults} order by _j.n`;
   } else {
     select = `select ${columns.map((c) => `_r.${ident(c)}`).join(', ')} from json_populate_recordset(null::${target}, ${json}::json) as _r`;
   }
+  const merge = input.prefs.resolution === 'merge-duplicates';
+  // As PostgREST: pgrst.inserted counts the rows offered to the insert, minus those the
+  // conflict turned into updates, so that an upsert that inserted nothing answers 200.
+  if (merge) select = `select * from (${select}) as _m where set_config('pgrst.inserted', (coalesce(nullif(current_setting('pgrst.inserted', true), '')::int, 0) + 1)::text, true) <> '0'`;
   let sql = `insert into ${target} as t0 ${columns.length ? `(${columns.map(ident).join(', ')}) ` : ''}${select}`;
   if (input.prefs.resolution) {
     const conflict = input.query.onConflict ?? table.pk;
     for (const c of conflict) if (!table.columnMap.has(c)) throw columnNotFound(table.name, c);
     const target = conflict.length ? `(${conflict.map(ident).join(', ')})` : '';
-    const updates = columns.filter((c) => !conflict.includes(c));
-    sql += input.prefs.resolution === 'ignore-duplicates' || updates.length === 0
+    // Every payload column is set, the conflict columns too (to themselves), as PostgREST
+    // does: a payload of only the key still updates the row and returns it.
+    sql += !merge || columns.length === 0
       ? ` on conflict ${target} do nothing`
-      : ` on conflict ${target} do update set ${updates.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`;
+      : ` on conflict ${target} do update set ${columns.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}`
+        + ` where set_config('pgrst.inserted', (coalesce(nullif(current_setting('pgrst.inserted', true), '')::int, 0) - 1)::text, true) <> '-1'`;
   }
-  sql = `with pgrst_source as (${sql} ${returning(input)})\n${writeResult(input, b, table, true)}`;
+  sql = `with pgrst_source as (${sql} ${returning(input)})\n${writeResult(input, b, table, true, merge)}`;
   return { sql, params: b.params.values, readOnly: false, offset: 0 };
 }
 
@@ -246,30 +258,81 @@ export function planDelete(input: PlanInput, tableName: string): Statement {
 const JSON_TYPES = new Set(['json', 'jsonb']);
 
 /** Chooses the overload PostgREST would call for these argument names. */
+/** Types a single unnamed parameter may have for PostgREST to expose the function. */
+const UNNAMED_TYPES = new Set(['bytea', 'json', 'jsonb', 'text', 'xml']);
+
+/**
+ * PostgREST's schema cache leaves out functions it cannot call: those with more
+ * than one unnamed parameter, or one whose first parameter is not
+ * bytea/json/jsonb/text/xml (e.g. a computed column's `f(tbl)`).
+ */
+function callable(r: RoutineInfo): boolean {
+  const unnamed = r.args.filter((a) => a.name === '').length;
+  return unnamed === 0 || (unnamed === 1 && UNNAMED_TYPES.has(r.args[0].typeName));
+}
+
+/** PostgREST's order of overloads: fewer parameters first, then by the parameters' names and types. */
+function compareOverloads(x: RoutineInfo, y: RoutineInfo): number {
+  if (x.args.length !== y.args.length) return x.args.length - y.args.length;
+  for (let i = 0; i < x.args.length; i++) {
+    const a = x.args[i];
+    const b = y.args[i];
+    if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+    if (a.type !== b.type) return a.type < b.type ? -1 : 1;
+    // ppReq: an optional parameter (False) sorts before a required one.
+    if (a.hasDefault !== b.hasDefault) return a.hasDefault ? -1 : 1;
+  }
+  return 0;
+}
+
+function ambiguous(candidates: RoutineInfo[]): ApiError {
+  return new ApiError(300, 'PGRST203', `Could not choose the best candidate function between: ${candidates.map((r) => `${r.schema}.${r.name}(${r.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
+    null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved');
+}
+
+/** PostgREST's matchesParams: required parameters all given, nothing given that is not a parameter. */
+function matchesParams(r: RoutineInfo, keys: Set<string>): boolean {
+  if (r.args.length === 0) return keys.size === 0;
+  const required = new Set(r.args.filter((a) => !a.hasDefault).map((a) => a.name));
+  const optional = new Set(r.args.filter((a) => a.hasDefault).map((a) => a.name));
+  for (const k of keys) if (!required.has(k) && !optional.has(k)) return false;
+  for (const k of required) if (!keys.has(k)) return false;
+  return true;
+}
+
+/** Chooses the overload PostgREST would call for these argument names. */
 export function findRoutine(cache: SchemaCache, schema: string, name: string, argNames: string[], opts: { post: boolean; singleObject: boolean; isGet: boolean }): { routine: RoutineInfo; singleJson: boolean } {
-  const overloads = cache.routines.get(qualified(schema, name)) ?? [];
+  const overloads = (cache.routines.get(qualified(schema, name)) ?? []).filter(callable).sort(compareOverloads);
+  // A function of one unnamed parameter is called positionally with the whole body (PostgREST's OnePosParam).
+  const chosen = (routine: RoutineInfo) => ({ routine, singleJson: routine.args.length === 1 && routine.args[0].name === '' });
   if (opts.singleObject) {
     const one = overloads.filter((r) => r.args.length === 1 && JSON_TYPES.has(r.args[0].typeName));
     if (one.length === 1) return { routine: one[0], singleJson: true };
   }
-  const fits = overloads.filter((r) => {
-    const names = new Set(r.args.map((a) => a.name));
-    const required = r.args.filter((a) => !a.hasDefault).map((a) => a.name);
-    return r.args.every((a) => a.name !== '') && required.every((n) => argNames.includes(n)) && (opts.isGet || argNames.every((n) => names.has(n)));
-  });
-  if (fits.length === 1) return { routine: fits[0], singleJson: false };
-  if (fits.length > 1) {
-    // For GET the leftover parameters are filters: the overload using most of them wins.
-    const score = (r: RoutineInfo) => r.args.filter((a) => argNames.includes(a.name)).length;
-    const best = Math.max(...fits.map(score));
-    const top = fits.filter((r) => score(r) === best);
-    if (top.length === 1) return { routine: top[0], singleJson: false };
-    throw new ApiError(300, 'PGRST203', `Could not choose the best candidate function between: ${top.map((r) => `${r.schema}.${r.name}(${r.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
-      null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved');
-  }
-  if (opts.post) {
-    const unnamed = overloads.filter((r) => r.args.length === 1 && r.args[0].name === '' && JSON_TYPES.has(r.args[0].typeName));
-    if (unnamed.length === 1) return { routine: unnamed[0], singleJson: true };
+  if (opts.isGet) {
+    const fits = overloads.filter((r) => {
+      const required = r.args.filter((a) => !a.hasDefault).map((a) => a.name);
+      return r.args.every((a) => a.name !== '') && required.every((n) => argNames.includes(n));
+    });
+    if (fits.length === 1) return chosen(fits[0]);
+    if (fits.length > 1) {
+      // For GET the leftover parameters are filters: the overload using most of them wins.
+      const score = (r: RoutineInfo) => r.args.filter((a) => argNames.includes(a.name)).length;
+      const best = Math.max(...fits.map(score));
+      const top = fits.filter((r) => score(r) === best);
+      if (top.length === 1) return chosen(top[0]);
+      throw ambiguous(top);
+    }
+  } else {
+    // PostgREST's findProc: overloads whose parameters the keys fit, else the single
+    // unnamed json/jsonb parameter functions as the fallback.
+    const keys = new Set(argNames);
+    const fits = overloads.filter((r) => matchesParams(r, keys));
+    const fallback = overloads.filter((r) => !matchesParams(r, keys) && r.args.length === 1 && r.args[0].name === '' && JSON_TYPES.has(r.args[0].typeName));
+    if (fits.length === 1) return chosen(fits[0]);
+    if (fits.length > 1) throw ambiguous(fits);
+    if (fallback.length === 1) return { routine: fallback[0], singleJson: true };
+    if (fallback.length > 1) throw ambiguous(fallback);
   }
   const fn = `${schema}.${name}`;
   const sorted = [...argNames].sort();
@@ -278,7 +341,7 @@ export function findRoutine(cache: SchemaCache, schema: string, name: string, ar
   // The hint: a similarly named function, or (when the name exists) the closest parameter list.
   const paramList = (names: string[]) => `(${[...names].sort().join(', ')})`;
   const hintTarget = overloads.length === 0
-    ? closest([...cache.routines.values()].flat().filter((r) => r.schema === schema).map((r) => r.name), name, 0.75)
+    ? closest([...cache.routines.values()].flat().filter((r) => r.schema === schema && callable(r)).map((r) => r.name), name, 0.75)
     : ((near) => (near ? `${name}${near}` : undefined))(closest(overloads.map((r) => paramList(r.args.map((a) => a.name))), paramList(argNames), 0.33));
   throw new ApiError(404, 'PGRST202', `Could not find the function ${fn}${prms} in the schema cache`,
     `Searched for the function ${fn}${det}${opts.post ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`,
@@ -342,7 +405,7 @@ select ${input.prefs.count === 'exact' ? '(select count(*) from pgrst_source)' :
   const root = b.level(source, '', input.query.select, 't0');
   b.assertPathsEmbedded();
   const countSql = b.countSql(root, from);
-  const shape: BodyShape = routine.returnsSet ? input.shape : 'object';
+  const shape: BodyShape = routine.returnsSet || input.shape === 'csv' ? input.shape : 'object';
   const sql = `with pgrst_source as (${b.levelSql(root, from, undefined, { rootLimit: routine.returnsSet })})
 select ${totalExpr(input.prefs, countSql, input.maxRows)} as total, (select count(*) from pgrst_source) as page,
 ${bodyExpr('select * from pgrst_source', shape, input.stripNulls)} as body, null::text as location, ${RESPONSE_GUCS}`;

@@ -18,8 +18,12 @@ export interface FieldRef {
 
 export type SelectItem =
   | { kind: 'star' }
-  | { kind: 'field'; field: FieldRef; alias?: string; cast?: string }
+  | { kind: 'field'; field: FieldRef; alias?: string; cast?: string; aggregate?: Aggregate; aggregateCast?: string }
   | { kind: 'embed'; name: string; alias?: string; hint?: string; inner: boolean; select: SelectItem[]; spread?: boolean };
+
+/** PostgREST's aggregate functions: `count()`, `col.sum()`, `col::cast.avg()::cast` … */
+export type Aggregate = 'count' | 'sum' | 'avg' | 'max' | 'min';
+const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'max', 'min']);
 
 export const OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'is', 'isdistinct', 'in', 'cs', 'cd', 'ov', 'sl', 'sr', 'nxl', 'nxr', 'adj', 'fts', 'plfts', 'phfts', 'wfts'] as const;
 export type Operator = (typeof OPERATORS)[number];
@@ -198,17 +202,30 @@ function readSelectItem(c: Cursor, depth: number): SelectItem {
       else if (hint === undefined) hint = word;
       else c.fail('"inner" or "left"');
     }
+    // `count()` is the count aggregate, never an embed (PostgREST's grammar).
+    if (!spread && name === 'count' && hint === undefined && !inner && c.startsWith('()')) {
+      c.pos += 2;
+      return { kind: 'field', field: { name: '*', path: [] }, alias, aggregate: 'count', aggregateCast: readCast(c) };
+    }
     if (c.peek() !== '(') c.fail('"("');
     c.pos++;
     const select = readSelectList(c, ')', depth + 1);
     c.pos++;
-    if (name === 'count' && select.length === 0 && !hint) throw new ApiError(400, 'PGRST123', 'Use of aggregate functions is not allowed');
     return { kind: 'embed', name, alias, hint, inner, select, spread };
   }
   const path = readJsonPath(c);
-  if (c.peek() === '.') throw new ApiError(400, 'PGRST123', 'Use of aggregate functions is not allowed');
   const cast = readCast(c);
-  return { kind: 'field', field: { name, path }, alias, cast };
+  let aggregate: Aggregate | undefined;
+  let aggregateCast: string | undefined;
+  if (c.peek() === '.') {
+    c.pos++;
+    const m = /^(count|sum|avg|max|min)\(\)/.exec(c.text.slice(c.pos));
+    if (!m || !AGGREGATES.has(m[1])) c.fail('an aggregate function (count(), sum(), avg(), max() or min())');
+    c.pos += m[0].length;
+    aggregate = m[1] as Aggregate;
+    aggregateCast = readCast(c);
+  }
+  return { kind: 'field', field: { name, path }, alias, cast, ...(aggregate ? { aggregate, aggregateCast } : {}) };
 }
 
 export function parseSelect(text: string): SelectItem[] {

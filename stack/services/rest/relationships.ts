@@ -126,13 +126,14 @@ export function findRelationship(cache: SchemaCache, source: Table, name: string
   if (found.length === 0) {
     // PostgREST suggests a related table close to the name, unless the name is one of them (then the hint was wrong).
     const [best] = fuzzyMatches(cachedRelationships(cache, source).map((r) => r.target.name), name);
-    const suggestion = best && best[0] < 1 ? `Perhaps you meant '${best[1]}' instead of '${name}'.` : null;
+    // Data.FuzzySet's getOne: a score of at least 0.33.
+    const suggestion = best && best[0] < 1 && best[0] >= 0.33 ? `Perhaps you meant '${best[1]}' instead of '${name}'.` : null;
     throw new ApiError(400, 'PGRST200', `Could not find a relationship between '${source.name}' and '${name}' in the schema cache`,
       `Searched for a foreign key relationship between '${source.name}' and '${name}'${hint !== undefined ? ` using the hint '${hint}'` : ''} in the schema '${source.schema}', but no matches were found.`,
       suggestion);
   }
   const hints = found.map((r) => `'${name}!${r.junction ? r.junction.table.name : r.constraint}'`).join(', ');
   throw new ApiError(300, 'PGRST201', `Could not embed because more than one relationship was found for '${source.name}' and '${name}'`,
-    JSON.stringify(found.map((r) => describe(source, r))),
+    found.map((r) => describe(source, r)),
     `Try changing '${name}' to one of the following: ${hints}. Find the desired relationship in the 'details' key.`);
 }

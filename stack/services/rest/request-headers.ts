@@ -34,7 +34,8 @@ function headerValues(headers: IncomingHttpHeaders, name: string): string[] {
   return (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(','));
 }
 
-export function parsePrefer(headers: IncomingHttpHeaders, isTimezone: (name: string) => boolean): Preferences {
+/** `allowTx`: pgrst.db_tx_end allows `Prefer: tx` to override the transaction's end (else it is ignored, as PostgREST does). */
+export function parsePrefer(headers: IncomingHttpHeaders, isTimezone: (name: string) => boolean, allowTx = true): Preferences {
   const prefs: Preferences = { applied: [] };
   const invalid: string[] = [];
   for (const item of headerValues(headers, 'prefer').map((s) => s.trim()).filter(Boolean)) {
@@ -45,6 +46,8 @@ export function parsePrefer(headers: IncomingHttpHeaders, isTimezone: (name: str
       prefs.maxAffected = Number(value);
     } else if (key === 'timezone' && isTimezone(value)) {
       prefs.timezone = value;
+    } else if (key === 'tx' && !allowTx && ALLOWED.tx.includes(value)) {
+      // A valid preference that this configuration does not honour: neither applied nor invalid.
     } else if (ALLOWED[key]?.includes(value)) {
       (prefs as unknown as Record<string, string>)[key] = value;
     } else {
@@ -62,10 +65,14 @@ export type MediaKind = 'json' | 'object' | 'csv';
 export interface Accepted {
   kind: MediaKind;
   stripNulls: boolean;
+  /** `application/vnd.pgrst.plan+json|text`: the EXPLAIN of the query for `kind`, with its options. */
+  plan?: { format: 'json' | 'text'; options: string[] };
 }
 
+const PLAN_OPTIONS = new Set(['analyze', 'verbose', 'settings', 'buffers', 'wal']);
+
 /** Picks what to answer from the Accept header, in PostgREST's terms; 406 PGRST107 when nothing fits. */
-export function negotiate(headers: IncomingHttpHeaders): Accepted {
+export function negotiate(headers: IncomingHttpHeaders, planEnabled = false): Accepted {
   const raw = headers.accept;
   if (!raw || raw.trim() === '') return { kind: 'json', stripNulls: false };
   const entries = raw
@@ -93,6 +100,16 @@ export function negotiate(headers: IncomingHttpHeaders): Accepted {
         return { kind: 'object', stripNulls: strip };
       case 'text/csv':
         return { kind: 'csv', stripNulls: false };
+      case 'application/vnd.pgrst.plan':
+      case 'application/vnd.pgrst.plan+text':
+      case 'application/vnd.pgrst.plan+json': {
+        // Offered only with pgrst.db_plan_enabled, as PostgREST's db-plan-enabled.
+        if (!planEnabled) break;
+        const target = negotiate({ accept: e.params.for ?? 'application/json' });
+        if (target.plan) break;
+        const options = (e.params.options ?? '').split('|').map((o) => o.trim().toLowerCase()).filter((o) => PLAN_OPTIONS.has(o));
+        return { ...target, plan: { format: e.type.endsWith('+json') ? 'json' : 'text', options } };
+      }
     }
   }
   throw new ApiError(406, 'PGRST107', `None of these media types are available: ${entries.map((e) => e.type).join(', ') || raw}`);

@@ -1,7 +1,6 @@
 // Writing PostgREST's answers: statuses, Content-Range, Preference-Applied, media
 // types, the response.* GUCs, and error bodies with their Proxy-Status header.
 import type { ServerResponse } from 'node:http';
-import { toCsv } from './csv.ts';
 import { ApiError } from './errors.ts';
 import type { Outcome } from './executor.ts';
 import type { Statement } from './plan.ts';
@@ -115,10 +114,11 @@ export function respond(res: ServerResponse, a: Answer): void {
       body = row.body;
     }
   } else if (a.kind === 'put') {
-    status = a.prefs.return === 'representation' ? 200 : 204;
+    status = a.prefs.return === 'representation' ? (Number(row.inserted) > 0 ? 201 : 200) : 204;
     if (a.prefs.return === 'representation') body = row.body;
   } else if (a.kind === 'insert') {
-    status = 201;
+    // PostgREST 12+: a merge-duplicates upsert that inserted no row answers 200.
+    status = a.prefs.resolution === 'merge-duplicates' && row.inserted !== null && row.inserted !== undefined && Number(row.inserted) <= 0 ? 200 : 201;
     headers['content-range'] = `*/${total ?? '*'}`;
     if (a.prefs.return === 'representation') body = row.body;
     if (row.location) {
@@ -134,7 +134,6 @@ export function respond(res: ServerResponse, a: Answer): void {
   status = gucStatus(row.response_status) ?? status;
   if (body !== null) {
     headers['content-type'] = contentType(a.accepted);
-    if (a.accepted.kind === 'csv') body = toCsv(body);
   }
   send(res, status, a.head || status === 204 ? null : body ?? '', headers);
 }

@@ -2,6 +2,7 @@
 // response: the JSON body (built by Postgres, as PostgREST does), the page and
 // total counts, and the response.headers/response.status GUCs. Identifiers come
 // only from the schema cache and are quoted; every value is a bind parameter.
+import { csvBodyExpr } from './csv.ts';
 import { ApiError, parseError, undefinedColumn } from './errors.ts';
 import type { Condition, FieldRef, Filter, OrderTerm, ParsedQuery, SelectItem } from './query-string.ts';
 import { findRelationship, type Relationship } from './relationships.ts';
@@ -50,8 +51,8 @@ interface Level {
   source: Source;
   alias: string;
   path: string;
-  /** Select-list entries in request order: `*`, an expression with its key, or an embed. */
-  items: Array<{ star: true } | { expr: string; key: string } | { embed: Embed }>;
+  /** Select-list entries in request order: `*`, an expression with its key (an aggregate or not), or an embed. */
+  items: Array<{ star: true } | { expr: string; key: string; aggregate?: true } | { embed: Embed }>;
   embeds: Map<string, Embed>;
   conds: string[];
   order: string[];
@@ -75,6 +76,8 @@ export class QueryBuilder {
   // Starts at 1: callers name the top level `t0` (writes, functions) themselves.
   private aliasCount = 1;
   private readonly visited = new Set<string>();
+  /** Per alias, the name PostgREST's SQL gives the relation (`table`, or `table_<depth>` when embedded), for Postgres-like errors. */
+  private readonly labels = new Map<string, string>();
 
   constructor(private readonly cache: SchemaCache, private readonly query: ParsedQuery, private readonly maxRows: number | null) {}
 
@@ -87,17 +90,17 @@ export class QueryBuilder {
     return source.table ? this.cache.computed.get(`${source.table.schema}.${source.table.name}`)?.get(name) : undefined;
   }
 
-  private column(source: Source, name: string): Column {
+  private column(source: Source, name: string, alias?: string): Column {
     const col = source.columns.get(name);
     if (col) return col;
     const fn = this.computedField(source, name);
     if (fn) return { name, type: fn.returnType, typeName: fn.returnType, nullable: true, default: null };
-    throw undefinedColumn(source.name, name);
+    throw undefinedColumn((alias && this.labels.get(alias)) ?? source.name, name);
   }
 
   /** `alias."col"->'a'->>'b'` (or a computed field `schema.fn(alias)`), checked against the schema cache. */
   fieldSql(source: Source, alias: string, field: FieldRef): string {
-    this.column(source, field.name);
+    this.column(source, field.name, alias);
     const fn = source.columns.has(field.name) ? undefined : this.computedField(source, field.name);
     let sql = fn ? `${ident(fn.schema)}.${ident(fn.name)}(${alias})` : `${alias}.${ident(field.name)}`;
     for (const step of field.path) sql += `${step.arrow}${step.index ? String(Number(step.key)) : literal(step.key)}`;
@@ -107,10 +110,26 @@ export class QueryBuilder {
   /** Builds the tree of levels (the top one and its embedded resources) for a read. */
   level(source: Source, path: string, select: SelectItem[], alias = this.nextAlias('t'), withModifiers = true): Level {
     this.visited.add(path);
+    const depth = path === '' ? 0 : path.split('.').length;
+    this.labels.set(alias, depth === 0 ? source.name : `${source.name}_${depth}`);
     const level: Level = { source, alias, path, items: [], embeds: new Map(), conds: [], order: [] };
     for (const item of select) {
       if (item.kind === 'star') {
         level.items.push({ star: true });
+      } else if (item.kind === 'field' && item.aggregate) {
+        if (!this.cache.config.aggregatesEnabled) throw new ApiError(400, 'PGRST123', 'Use of aggregate functions is not allowed');
+        let arg = '*';
+        if (item.field.name !== '*') {
+          arg = this.fieldSql(source, alias, item.field);
+          if (item.cast) arg = `(${arg})::${item.cast}`;
+        }
+        let sql = `${item.aggregate}(${arg})`;
+        if (item.aggregateCast) sql = `(${sql})::${item.aggregateCast}`;
+        level.items.push({ expr: sql, key: item.alias ?? item.aggregate, aggregate: true });
+      } else if (item.kind === 'field' && item.field.name === 'count' && item.field.path.length === 0 && !item.cast
+        && !source.columns.has('count') && !this.computedField(source, 'count')) {
+        // PostgREST passes `rel.count` to Postgres, which reads it as count(rel): the row count, aggregates enabled or not.
+        level.items.push({ expr: 'count(*)', key: item.alias ?? 'count', aggregate: true });
       } else if (item.kind === 'field') {
         const { field } = item;
         let sql = this.fieldSql(source, alias, field);
@@ -122,6 +141,8 @@ export class QueryBuilder {
         if (!source.table) throw new ApiError(400, 'PGRST200', `Could not find a relationship between '${source.name}' and '${item.name}' in the schema cache`);
         const rel = findRelationship(this.cache, source.table, item.name, item.hint);
         const key = item.alias ?? item.name;
+        // PostgREST joins each embed under the alias `<table>_<name>_<depth>`; the same one twice is Postgres's 42712.
+        if (level.embeds.has(key)) throw new ApiError(400, '42712', `table name "${source.name}_${key}_${depth + 1}" specified more than once`);
         const childPath = path ? `${path}.${key}` : key;
         const child = this.level(tableSource(rel.target), childPath, item.select);
         const embed: Embed = { key, level: child, rel, inner: item.inner, omitted: item.select.length === 0, spread: !!item.spread };
@@ -263,14 +284,16 @@ export class QueryBuilder {
   }
 
   /** The select list as `[expression, key]` pairs (`*` expanded only when asked). */
-  private itemPairs(level: Level, expandStar: boolean): Array<[string, string | null]> {
-    const out: Array<[string, string | null]> = [];
+  private itemPairs(level: Level, expandStar: boolean, grouped = false): Array<[string, string | null, boolean?]> {
+    const out: Array<[string, string | null, boolean?]> = [];
+    // Grouping needs equality, which json lacks: embeds are grouped as jsonb (what PostgREST embeds as).
+    const groupable = (expr: string) => (grouped ? `(${expr})::jsonb` : expr);
     for (const item of level.items) {
       if ('star' in item) {
         if (expandStar) for (const name of level.source.columns.keys()) out.push([`${level.alias}.${ident(name)}`, name]);
         else out.push([`${level.alias}.*`, null]);
       } else if ('expr' in item) {
-        out.push([item.expr, item.key]);
+        out.push([item.expr, item.key, item.aggregate]);
       } else {
         const { embed } = item;
         const child = embed.level;
@@ -285,7 +308,7 @@ export class QueryBuilder {
             out.push([
               embed.rel.toOne
                 ? `(select ${expr} from ${from} as ${child.alias} where ${where})`
-                : `(select coalesce(json_agg(${expr}${order}), '[]'::json) from ${from} as ${child.alias} where ${where})`,
+                : groupable(`(select coalesce(json_agg(${expr}${order}), '[]'::json) from ${from} as ${child.alias} where ${where})`),
               key,
             ]);
           }
@@ -294,9 +317,9 @@ export class QueryBuilder {
         const sub = this.nextAlias('e');
         const inner = this.levelSql(child, from, join);
         out.push([
-          embed.rel.toOne
+          groupable(embed.rel.toOne
             ? `(select row_to_json(${sub}) from (${inner}) as ${sub})`
-            : `coalesce((select json_agg(${sub}) from (${inner}) as ${sub}), '[]'::json)`,
+            : `coalesce((select json_agg(${sub}) from (${inner}) as ${sub}), '[]'::json)`),
           embed.key,
         ]);
       }
@@ -304,17 +327,23 @@ export class QueryBuilder {
     return out;
   }
 
-  private selectList(level: Level): string {
-    return this.itemPairs(level, false)
-      .map(([expr, key]) => (key === null ? expr : `${expr} as ${ident(key)}`))
-      .join(', ');
+  /** The select list, and (with aggregates) the ordinals of the other entries to group by, as PostgREST groups. */
+  private selectList(level: Level): { list: string; groupBy: number[] } {
+    const grouped = level.items.some((i) => 'expr' in i && i.aggregate);
+    const pairs = this.itemPairs(level, grouped, grouped);
+    return {
+      list: pairs.map(([expr, key]) => (key === null ? expr : `${expr} as ${ident(key)}`)).join(', '),
+      groupBy: grouped ? pairs.flatMap(([, , aggregate], i) => (aggregate ? [] : [i + 1])) : [],
+    };
   }
 
   /** `select … from <from> as alias where …` for one level; `join` ties it to its parent. */
   levelSql(level: Level, from: string, join?: string, opts: { skipConds?: boolean; rootLimit?: boolean; noLimit?: boolean } = {}): string {
     const where = [...(join ? [join] : []), ...(opts.skipConds ? [] : level.conds)];
-    let sql = `select ${this.selectList(level)} from ${from} as ${level.alias}`;
+    const { list, groupBy } = this.selectList(level);
+    let sql = `select ${list} from ${from} as ${level.alias}`;
     if (where.length) sql += ` where ${where.join(' and ')}`;
+    if (groupBy.length) sql += ` group by ${groupBy.join(', ')}`;
     if (level.order.length) sql += ` order by ${level.order.join(', ')}`;
     let limit = opts.noLimit ? undefined : level.limit;
     if (opts.rootLimit && this.maxRows !== null) limit = limit === undefined ? this.maxRows : Math.min(limit, this.maxRows);
@@ -329,9 +358,10 @@ export class QueryBuilder {
   }
 }
 
-export type BodyShape = 'array' | 'object';
+export type BodyShape = 'array' | 'object' | 'csv';
 
 export function bodyExpr(source: string, shape: BodyShape, stripNulls: boolean): string {
+  if (shape === 'csv') return csvBodyExpr(source);
   const agg = shape === 'object' ? `json_agg(_s)->0` : `coalesce(json_agg(_s), '[]'::json)`;
   const expr = stripNulls ? (shape === 'object' ? `json_strip_nulls(${agg})` : `(select coalesce(json_agg(json_strip_nulls(_x)), '[]'::json) from json_array_elements(${agg}) _x)`) : agg;
   return `(select (${expr})::text from (${source}) as _s)`;
