@@ -1,4 +1,4 @@
--- Platform bootstrap 5: the event triggers every Supabase project has, which tell
+-- Platform bootstrap 7: the event triggers every Supabase project has, which tell
 -- PostgREST to reload its schema cache after DDL (`NOTIFY pgrst, 'reload schema'`),
 -- so a `create table` is visible to /rest/v1 without a manual reload. Same names,
 -- schema, owner and command tags as on hosted Supabase; objects in pg_temp are ignored.
