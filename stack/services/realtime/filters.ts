@@ -125,7 +125,10 @@ export function filtersToLog(filters: Filter[]): string {
  * that as "does not match", as walrus does.
  */
 export function filterSql(filter: Filter, type: string, v: string, f: string): string {
-  const value = `${v}::${type}`;
+  // Parameters are typed text: the client library would otherwise encode them
+  // for the inferred type (e.g. any string as false for a boolean).
+  const value = `${v}::text::${type}`;
+  f = `${f}::text`;
   switch (filter.op) {
     case 'is':
       // A keyword, never a typed literal; validated at subscribe time.

@@ -1,0 +1,46 @@
+// A table for the postgres_changes fidelity tests, in its own schema: REPLICA
+// IDENTITY FULL with nullable columns of several types, RLS by owner, in the
+// supabase_realtime publication; and one outside the publication. Created
+// idempotently under an advisory lock (test files run in parallel).
+import { serviceSql } from '../helpers/db.ts';
+
+const FIXTURE_SQL = `
+create schema if not exists rt_fidelity;
+grant usage on schema rt_fidelity to anon, authenticated, service_role;
+
+create table if not exists rt_fidelity.items (
+  id bigint generated always as identity primary key,
+  owner uuid not null,
+  label text not null,
+  qty integer not null default 0,
+  note text,
+  flag boolean
+);
+alter table rt_fidelity.items replica identity full;
+alter table rt_fidelity.items enable row level security;
+grant select on rt_fidelity.items to authenticated;
+
+create table if not exists rt_fidelity.unpublished (id bigint primary key);
+grant select on rt_fidelity.unpublished to authenticated;
+
+do $do$
+begin
+  if not exists (select from pg_policies where schemaname = 'rt_fidelity' and policyname = 'owners read their items') then
+    create policy "owners read their items" on rt_fidelity.items for select to authenticated using (owner = (select auth.uid()));
+  end if;
+  if not exists (select from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'rt_fidelity' and tablename = 'items') then
+    alter publication supabase_realtime add table rt_fidelity.items;
+  end if;
+end
+$do$;
+`;
+
+let ready: Promise<void> | undefined;
+
+export function fidelityFixtures(): Promise<void> {
+  ready ??= serviceSql().begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('rt_fidelity'))`;
+    await tx.unsafe(FIXTURE_SQL);
+  }).then(() => undefined);
+  return ready;
+}
