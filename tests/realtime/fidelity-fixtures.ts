@@ -23,6 +23,10 @@ grant select on rt_fidelity.items to authenticated;
 create table if not exists rt_fidelity.unpublished (id bigint primary key);
 grant select on rt_fidelity.unpublished to authenticated;
 
+-- No RLS, and a column subscribers may not select.
+create table if not exists rt_fidelity.board (id bigint primary key, title text not null, secret text);
+grant select (id, title) on rt_fidelity.board to authenticated;
+
 -- A table whose visibility check reads gate_keys: a test can hold a lock on
 -- gate_keys to stall the change feed at a known change.
 create table if not exists rt_fidelity.gate (id bigint generated always as identity primary key);
@@ -34,6 +38,9 @@ do $do$
 begin
   if not exists (select from pg_policies where schemaname = 'rt_fidelity' and policyname = 'readers pass the gate') then
     create policy "readers pass the gate" on rt_fidelity.gate for select to authenticated using ((select count(*) from rt_fidelity.gate_keys) >= 0);
+  end if;
+  if not exists (select from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'rt_fidelity' and tablename = 'board') then
+    alter publication supabase_realtime add table rt_fidelity.board;
   end if;
   if not exists (select from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'rt_fidelity' and tablename = 'gate') then
     alter publication supabase_realtime add table rt_fidelity.gate;

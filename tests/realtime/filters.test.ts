@@ -204,6 +204,23 @@ describe('postgres_changes fidelity', () => {
     }
   });
 
+  it('without RLS delivers every row unchecked (even one deleted before dispatch), with only the columns the role may select', async () => {
+    const channel = await ownerChannel(randomUUID());
+    const inbox = new Inbox();
+    channel.on('postgres_changes', { event: '*', schema: 'rt_fidelity', table: 'board' }, inbox.push);
+    await subscribed(channel);
+    const id = Math.floor(Math.random() * 2 ** 40);
+    await serviceSql().begin(async (tx) => {
+      await tx`insert into rt_fidelity.board (id, title, secret) values (${id}, 'menu of the day', 'supplier prices')`;
+      await tx`delete from rt_fidelity.board where id = ${id}`;
+    });
+    const [ins, del] = await inbox.next(2);
+    expect(ins).toMatchObject({ eventType: 'INSERT', errors: null, new: { id, title: 'menu of the day' } });
+    expect(ins.new).not.toHaveProperty('secret');
+    expect(del).toMatchObject({ eventType: 'DELETE', old: { id } });
+    expect(del.old).not.toHaveProperty('secret');
+  });
+
   it('filters deletes on the old row: a column outside the replica identity never matches', async () => {
     const owner = randomUUID();
     const sql = serviceSql();

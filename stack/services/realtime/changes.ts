@@ -72,6 +72,8 @@ export class ChangeDispatcher {
   private typeSql = new Map<number, string>();
   /** Per replication relation (a new one arrives after DDL): primary key and RLS flag. */
   private tableMeta = new WeakMap<Relation, TableMeta>();
+  /** Per relation and role, the columns the role may select (as of the batch being dispatched). */
+  private selectable = new WeakMap<Relation, Map<string, Set<string>>>();
   /** Claim groups whose check failed or timed out: checked apart so they only delay themselves. */
   private isolated = new Map<string, Promise<void>>();
 
@@ -167,6 +169,7 @@ export class ChangeDispatcher {
     }
     if (!pending.length) return;
     await this.loadTableMeta(pending.map((p) => p.change.relation));
+    await this.loadPrivileges(pending);
     const verdicts = await this.checkVisibility(pending);
     for (const [i, p] of pending.entries()) {
       // One message per subscriber and column selection, as walrus groups them.
@@ -180,10 +183,10 @@ export class ChangeDispatcher {
         deliveries.add(sub, typeof verdict === 'string' ? verdict : null);
       }
       const payloads = new Map<string, ChangeData>();
-      deliveries.send((select) => {
-        const key = select?.join(',') ?? '';
+      deliveries.send((select, role) => {
+        const key = `${role}\u0000${select?.join(',') ?? ''}`;
         let data = payloads.get(key);
-        if (!data) payloads.set(key, (data = this.payload(p, select)));
+        if (!data) payloads.set(key, (data = this.payload(p, select, role)));
         return data;
       });
     }
@@ -277,10 +280,32 @@ export class ChangeDispatcher {
     for (const r of missing) this.tableMeta.set(r, byOid.get(r.id) ?? { primaryKey: [], rls: false });
   }
 
-  private payload(p: Pending, select: string[] | null): ChangeData {
+  /** The columns each subscribing role may select, read once per batch (walrus checks them per change). */
+  private async loadPrivileges(pending: Pending[]): Promise<void> {
+    const roles = new Map<Relation, Set<string>>();
+    for (const p of pending) {
+      let set = roles.get(p.change.relation);
+      if (!set) roles.set(p.change.relation, (set = new Set()));
+      for (const s of p.subs) set.add(s.subscriber.role());
+    }
+    for (const [relation, set] of roles) {
+      const rows = await this.opts.sql`
+        select r.role, coalesce(array_agg(a.attname::text) filter (where a.attname is not null), '{}') as columns
+        from unnest(${[...set]}::text[]) r(role)
+        left join pg_roles pr on pr.rolname = r.role
+        left join pg_attribute a on a.attrelid = ${relation.id} and a.attnum > 0 and not a.attisdropped
+          and case when pr.oid is null then false else has_column_privilege(pr.oid, a.attrelid, a.attnum, 'SELECT') end
+        group by r.role`;
+      this.selectable.set(relation, new Map(rows.map((r) => [r.role as string, new Set(r.columns as string[])])));
+    }
+  }
+
+  private payload(p: Pending, select: string[] | null, role: string): ChangeData {
     const { relation, type, record, old } = p.change;
     const meta = this.tableMeta.get(relation) ?? { primaryKey: [], rls: false };
-    const keep = (name: string) => !select || select.includes(name) || meta.primaryKey.includes(name);
+    // Only columns the role may select, as walrus sends them; then the binding's selection.
+    const selectable = this.selectable.get(relation)?.get(role) ?? new Set<string>();
+    const keep = (name: string) => selectable.has(name) && (!select || select.includes(name) || meta.primaryKey.includes(name));
     const columns = relation.columns.filter((c) => keep(c.name)).map((c) => ({ name: c.name, type: this.typeName(c.typeOid) }));
     const toJson = (tuple: Record<string, string | null>, only: (name: string) => boolean = keep) => {
       const out: Record<string, unknown> = {};
@@ -291,7 +316,7 @@ export class ChangeDispatcher {
     if (record) data.record = toJson(record);
     if (type === 'UPDATE') data.old_record = old ? toJson(old) : record ? toJson(keyOnly(relation, record)) : {};
     // A delete cannot be checked against RLS (the row is gone): walrus then sends only the key.
-    if (type === 'DELETE') data.old_record = old ? toJson(old, meta.rls ? (name) => meta.primaryKey.includes(name) : keep) : {};
+    if (type === 'DELETE') data.old_record = old ? toJson(old, meta.rls ? (name) => keep(name) && meta.primaryKey.includes(name) : keep) : {};
     return data;
   }
 
@@ -354,6 +379,20 @@ export class ChangeDispatcher {
       for (const [key] of groups) out.set(key, 'Error 400: Bad Request, no primary key');
       return out;
     }
+    // A role that may not select the key is told so; without RLS every row is visible
+    // to the others, with no query (walrus checks RLS tables only).
+    const privileges = this.selectable.get(relation);
+    const permitted: Array<[string, Subscriber]> = [];
+    for (const g of groups) {
+      if (primaryKey.every((c) => privileges?.get(g[1].role())?.has(c))) permitted.push(g);
+      else out.set(g[0], 'Error 401: Unauthorized');
+    }
+    if (!this.tableMeta.get(relation)?.rls) {
+      for (const [key] of permitted) out.set(key, true);
+      return out;
+    }
+    groups = permitted;
+    if (!groups.length) return out;
     // Distinct key tuples; the query returns the ones the role can see, which map back to changes.
     const positions = new Map<string, number[]>();
     for (const [i, c] of changes.entries()) {
@@ -364,7 +403,7 @@ export class ChangeDispatcher {
     // A semi-join lets the planner start from the policy's own index (e.g. the
     // owner column) instead of probing every key for every subscriber.
     const tuple = (prefix: string) => keyCols.map((k) => `${prefix}${quoteIdent(k.name)}`).join(', ');
-    const casts = keyCols.map((k, j) => `(k->>${j})::${quoteIdent(this.typeName(k.typeOid))}`).join(', ');
+    const casts = keyCols.map((k, j) => `(k->>${j})::${this.typeSql.get(k.typeOid) ?? 'text'}`).join(', ');
     const query = `select coalesce(jsonb_agg(jsonb_build_array(${keyCols.map((k) => `t.${quoteIdent(k.name)}::text`).join(', ')})), '[]') from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} t where (${tuple('t.')}) in (select ${casts} from jsonb_array_elements($1) k)`;
     const subscribers = groups.map(([, s], i) => ({ i, role: s.role(), claims: s.claims() }));
     let rows: Array<{ subscriber: number; visible: Array<Array<string | null>> | null; error: string | null }>;
@@ -417,15 +456,15 @@ export class ChangeDispatcher {
         let healthy = true;
         for (const { p, subs } of mine) {
           if (p.change.type === 'DELETE') {
-            deliverGrouped(subs, (select) => this.payload(p, select));
+            deliverGrouped(subs, (select, role) => this.payload(p, select, role));
             continue;
           }
           const verdicts = await this.checkChunk(p.change.relation, [p.change], [[group, subs[0].subscriber]], false).catch((e: Error) => new Map([[group, `Error 500: ${e.message}`]]));
           const v = verdicts.get(group);
           if (typeof v === 'string') {
             healthy = false;
-            deliverGrouped(subs, (select) => errorPayload(this.payload(p, select), v));
-          } else if (v instanceof Set && v.has(0)) deliverGrouped(subs, (select) => this.payload(p, select));
+            deliverGrouped(subs, (select, role) => errorPayload(this.payload(p, select, role), v));
+          } else if (v === true || (v instanceof Set && v.has(0))) deliverGrouped(subs, (select, role) => this.payload(p, select, role));
         }
         if (healthy && this.isolated.get(group) === next) this.isolated.delete(group);
       });
@@ -439,7 +478,7 @@ function errorEntry(error: string): string {
   return error.startsWith('42501:') ? 'Error 401: Unauthorized' : `Error 500: ${error}`;
 }
 
-function deliverGrouped(subs: Subscription[], data: (select: string[] | null) => ChangeData): void {
+function deliverGrouped(subs: Subscription[], data: (select: string[] | null, role: string) => ChangeData): void {
   const deliveries = new Deliveries();
   for (const s of subs) deliveries.add(s, null);
   deliveries.send(data);
@@ -459,10 +498,10 @@ class Deliveries {
     if (error) entry.error = error;
   }
 
-  send(data: (select: string[] | null) => ChangeData): void {
+  send(data: (select: string[] | null, role: string) => ChangeData): void {
     for (const [subscriber, m] of this.bySubscriber) {
       for (const { select, ids, error } of m.values()) {
-        const d = data(select);
+        const d = data(select, subscriber.role());
         subscriber.deliver(ids, error ? errorPayload(d, error) : d);
       }
     }
