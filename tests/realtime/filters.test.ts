@@ -221,6 +221,30 @@ describe('postgres_changes fidelity', () => {
     expect(del.old).not.toHaveProperty('secret');
   });
 
+  it('a filter that fails at delivery (its column changed type since) fails alone', async () => {
+    const sql = serviceSql();
+    const table = `shifty_${randomUUID().replace(/-/g, '')}`;
+    await sql.unsafe(`create table rt_fidelity.${table} (id bigint primary key, code text not null);
+                      grant select on rt_fidelity.${table} to authenticated;
+                      alter publication supabase_realtime add table rt_fidelity.${table}`);
+    try {
+      const channel = await ownerChannel(randomUUID());
+      const byCode = new Inbox();
+      const all = new Inbox();
+      channel.on('postgres_changes', { event: 'INSERT', schema: 'rt_fidelity', table, filter: 'code=eq.abc' }, byCode.push);
+      channel.on('postgres_changes', { event: 'INSERT', schema: 'rt_fidelity', table, filter: 'id=gt.0' }, all.push);
+      await subscribed(channel);
+      // 'abc' is no integer: the first filter now errors in Postgres, the second still works.
+      await sql.unsafe(`alter table rt_fidelity.${table} alter column code type integer using length(code)`);
+      await sql.unsafe(`insert into rt_fidelity.${table} (id, code) values (1, 3)`);
+      const [change] = await all.next(1);
+      expect(change.new).toEqual({ id: 1, code: 3 });
+      expect(byCode.items).toEqual([]);
+    } finally {
+      await sql.unsafe(`drop table rt_fidelity.${table}`);
+    }
+  });
+
   it('filters deletes on the old row: a column outside the replica identity never matches', async () => {
     const owner = randomUUID();
     const sql = serviceSql();

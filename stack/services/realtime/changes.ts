@@ -251,18 +251,19 @@ export class ChangeDispatcher {
       });
       return { text: `select array[${sqls.map((x) => `coalesce(${x}, false)`).join(', ')}]::bool[] as r`, params };
     };
+    // Bounded like a visibility check: a pathological pattern must not stall the feed.
+    const run = (list: typeof exprs) =>
+      this.opts.sql.begin(async (tx) => {
+        const { text, params } = build(list);
+        await tx`select set_config('statement_timeout', ${String(this.opts.checkTimeoutMs)}, true)`;
+        const [row] = await tx.unsafe(text, params);
+        return row.r as boolean[];
+      }) as Promise<boolean[]>;
     try {
-      const { text, params } = build(exprs);
-      const [row] = await this.opts.sql.unsafe(text, params);
-      return row.r;
+      return await run(exprs);
     } catch {
-      // One bad value (say, a pattern the type rejects) must not drop the others.
-      return Promise.all(
-        exprs.map(async (e) => {
-          const { text, params } = build([e]);
-          return this.opts.sql.unsafe(text, params).then(([row]) => row.r[0] as boolean, () => false);
-        }),
-      );
+      // One bad value or slow pattern fails only its own filter.
+      return Promise.all(exprs.map((e) => run([e]).then(([ok]) => ok, () => false)));
     }
   }
 

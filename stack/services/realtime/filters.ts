@@ -131,8 +131,9 @@ export function filterSql(filter: Filter, type: string, v: string, f: string): s
   f = `${f}::text`;
   switch (filter.op) {
     case 'is':
-      // A keyword, never a typed literal; validated at subscribe time.
-      return `(${value} ${filter.negate ? 'is not' : 'is'} ${filter.value.toLowerCase()})`;
+      // A keyword, never a typed literal (checked at subscribe time too, as Realtime does).
+      if (!IS_VALUES.has(filter.value)) throw new Error('invalid value for is filter: must be null, true, false, or unknown');
+      return `(${value} ${filter.negate ? 'is not' : 'is'} ${filter.value})`;
     case 'isdistinct':
       return `(${value} ${filter.negate ? 'is not distinct from' : 'is distinct from'} ${f}::${type})`;
     case 'in':
