@@ -1,7 +1,8 @@
 // A table for the postgres_changes fidelity tests, in its own schema: REPLICA
 // IDENTITY FULL with nullable columns of several types, RLS by owner, in the
 // supabase_realtime publication; and one outside the publication. Created
-// idempotently under an advisory lock (test files run in parallel).
+// idempotently under an advisory lock (test files run in parallel); tests that
+// change the publication take it too (`withPublicationLock`).
 import { serviceSql } from '../helpers/db.ts';
 
 const FIXTURE_SQL = `
@@ -59,8 +60,17 @@ let ready: Promise<void> | undefined;
 
 export function fidelityFixtures(): Promise<void> {
   ready ??= serviceSql().begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(hashtext('rt_fidelity'))`;
+    // The lock of the other Realtime fixtures: concurrent ALTER PUBLICATIONs deadlock.
+    await tx`select pg_advisory_xact_lock(hashtext('rt_fixture'))`;
     await tx.unsafe(FIXTURE_SQL);
   }).then(() => undefined);
   return ready;
+}
+
+/** Runs DDL on the publication under the fixtures' lock, so it cannot deadlock with another file's fixtures. */
+export function withPublicationLock(ddl: string): Promise<void> {
+  return serviceSql().begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('rt_fixture'))`;
+    await tx.unsafe(ddl);
+  }).then(() => undefined);
 }

@@ -7,7 +7,7 @@ import type { RealtimeChannel } from '@supabase/supabase-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serviceSql } from '../helpers/db.ts';
 import { Inbox, realtimeClient, subscribe, subscribed, userToken } from './clients.ts';
-import { fidelityFixtures } from './fidelity-fixtures.ts';
+import { fidelityFixtures, withPublicationLock } from './fidelity-fixtures.ts';
 
 beforeAll(() => fidelityFixtures());
 
@@ -224,7 +224,7 @@ describe('postgres_changes fidelity', () => {
   it('a filter that fails at delivery (its column changed type since) fails alone', async () => {
     const sql = serviceSql();
     const table = `shifty_${randomUUID().replace(/-/g, '')}`;
-    await sql.unsafe(`create table rt_fidelity.${table} (id bigint primary key, code text not null);
+    await withPublicationLock(`create table rt_fidelity.${table} (id bigint primary key, code text not null);
                       grant select on rt_fidelity.${table} to authenticated;
                       alter publication supabase_realtime add table rt_fidelity.${table}`);
     try {
@@ -241,7 +241,7 @@ describe('postgres_changes fidelity', () => {
       expect(change.new).toEqual({ id: 1, code: 3 });
       expect(byCode.items).toEqual([]);
     } finally {
-      await sql.unsafe(`drop table rt_fidelity.${table}`);
+      await withPublicationLock(`drop table rt_fidelity.${table}`);
     }
   });
 
@@ -259,19 +259,23 @@ describe('postgres_changes fidelity', () => {
     expect(del.old).toEqual({ id: Number(gone.id) });
 
     // The same filter on a default-identity table: the old row holds only the key, so nothing matches (as walrus).
-    await sql`alter table rt_fidelity.items replica identity default`;
+    const table = `plain_${randomUUID().replace(/-/g, '')}`;
+    await withPublicationLock(`create table rt_fidelity.${table} (id bigint primary key, label text not null);
+                               grant select on rt_fidelity.${table} to authenticated;
+                               alter publication supabase_realtime add table rt_fidelity.${table}`);
     try {
       const again = await ownerChannel(owner);
-      const noMatch = listen(again, 'DELETE', { filter: 'label=eq.gone' });
+      const noMatch = new Inbox();
       const byId = new Inbox();
-      const [target] = await sql`insert into rt_fidelity.items (owner, label) values (${owner}, 'gone') returning id`;
-      again.on('postgres_changes', { event: 'DELETE', schema: 'rt_fidelity', table: 'items', filter: `id=eq.${target.id}` }, byId.push);
+      again.on('postgres_changes', { event: 'DELETE', schema: 'rt_fidelity', table, filter: 'label=eq.gone' }, noMatch.push);
+      again.on('postgres_changes', { event: 'DELETE', schema: 'rt_fidelity', table, filter: 'id=eq.1' }, byId.push);
       await subscribed(again);
-      await sql`delete from rt_fidelity.items where id = ${target.id}`;
-      await byId.next(1);
+      await sql.unsafe(`insert into rt_fidelity.${table} (id, label) values (1, 'gone')`);
+      await sql.unsafe(`delete from rt_fidelity.${table} where id = 1`);
+      expect((await byId.next(1))[0].old).toEqual({ id: 1 });
       expect(noMatch.items).toEqual([]);
     } finally {
-      await sql`alter table rt_fidelity.items replica identity full`;
+      await withPublicationLock(`drop table rt_fidelity.${table}`);
     }
   });
 });
