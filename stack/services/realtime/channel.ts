@@ -4,13 +4,15 @@
 import type { WebSocket } from 'ws';
 import { checkToken, topicPolicies, type Policies } from './authorization.ts';
 import type { ChangeData, Subscriber, Subscription } from './changes.ts';
-import { parseFilter, type Filter } from './filters.ts';
+import { parseFilters, type Filter } from './filters.ts';
 import type { Hub } from './hub.ts';
 import * as limits from './limits.ts';
 import { broadcastSize, decodeBinary, decodeText, encode, encodeBroadcast, FrameError, type Frame, type UserBroadcast, type Vsn } from './serializer.ts';
 
 /** How often a joined channel re-checks its token (Realtime: every 5 minutes, or at expiry). */
 const CONFIRM_TOKEN_MS = 5 * 60_000;
+/** Realtime's `replication_ready_timeout`. */
+const REPLICATION_READY_TIMEOUT_MS = 60_000;
 
 export class Connection {
   readonly channels = new Map<string, Channel>();
@@ -145,6 +147,8 @@ export class Channel implements Subscriber {
   private claimsValue: Record<string, unknown> & { role: string } = { role: 'anon' };
   private subscriptions: Subscription[] = [];
   private readonly presenceCalls = new limits.RateWindow(limits.PRESENCE_MAX_CALLS, limits.PRESENCE_WINDOW_MS);
+  /** Ids of the stored messages replayed on join: their live copies are not sent again. */
+  readonly replayedIds = new Set<string>();
   private confirmTimer: NodeJS.Timeout | null = null;
   private disposed = false;
 
@@ -218,17 +222,17 @@ export class Channel implements Subscriber {
       accepted.push({ ...p, id });
       if (pgError) continue;
       try {
-        const event = String(p.event ?? '*').toUpperCase();
-        if (!['*', 'INSERT', 'UPDATE', 'DELETE'].includes(event)) throw new Error(`Error parsing \`event\` params: ${JSON.stringify(p.event)}`);
-        const schema = typeof p.schema === 'string' ? p.schema : 'public';
-        const table = typeof p.table === 'string' && p.table !== '*' ? p.table : null;
-        const filter: Filter | null = typeof p.filter === 'string' && p.filter ? parseFilter(p.filter) : null;
-        await hub.changes.validate(schema, table, filter);
-        subs.push({ id, event, schema, table, filter, subscriber: this });
+        const binding = parseBinding(p);
+        await hub.changes.validate(binding, checked.claims.role);
+        subs.push({ id, ...binding, subscriber: this });
       } catch (err) {
         pgError = (err as Error).message;
       }
     }
+    // Replayed before the channel listens, as Realtime does; the live copies of
+    // these messages are then skipped (they are delivered once).
+    const replayed = replay ? await hub.replayMessages(this, replay.since, replay.limit ?? 25) : [];
+    for (const m of replayed) if (m.meta?.id) this.replayedIds.add(String(m.meta.id));
     if (this.disposed || this.conn.channels.get(this.topic) !== this) return null;
     if (!pgError) for (const s of subs) hub.changes.add(s);
     this.subscriptions = pgError ? [] : subs;
@@ -239,8 +243,19 @@ export class Channel implements Subscriber {
       this.system('postgres_changes', pgError ? 'error' : 'ok', pgError ?? 'Subscribed to PostgreSQL');
     }
     if (this.presenceEnabled && this.canRead('presence')) this.pushToClient('presence_state', hub.presenceOf(this.hubTopic).state());
-    if (replay) await hub.replay(this, replay.since, replay.limit ?? 25);
+    for (const m of replayed) this.sendBroadcast(m);
+    // `broadcast.replication_ready`: tell the client once the change feed is live (any truthy value, as Realtime reads it).
+    const ready = config.broadcast?.replication_ready;
+    if (ready !== undefined && ready !== null && ready !== false) this.notifyReplicationReady(Date.now() + REPLICATION_READY_TIMEOUT_MS);
     return null;
+  }
+
+  /** Realtime's `:notify_replication_ready`: checked every 500 ms until the replication connection is up, for at most a minute. */
+  private notifyReplicationReady(deadline: number): void {
+    if (this.disposed) return;
+    if (this.conn.hub.replicationLive()) return this.system('system', 'ok', 'Replication connection established');
+    if (Date.now() >= deadline) return this.shutdown('Replication connection was not established in time');
+    setTimeout(() => this.notifyReplicationReady(deadline), 500).unref();
   }
 
   async handle(frame: Frame, broadcast?: UserBroadcast): Promise<void> {
@@ -365,7 +380,8 @@ export class Channel implements Subscriber {
   }
 
   sendBroadcast(b: UserBroadcast): void {
-    if (!this.disposed) this.conn.send(encodeBroadcast(this.topic, b, this.conn.vsn));
+    const frame = this.disposed ? null : encodeBroadcast(this.topic, b, this.conn.vsn);
+    if (frame !== null) this.conn.send(frame);
   }
 
   /** Leaves the channel; with `notify` the client is told with phx_close. */
@@ -397,4 +413,39 @@ function hashParams(p: Record<string, unknown>): number {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
   return (h >>> 0) % 134217728;
+}
+
+/** A postgres_changes binding as Realtime's `parse_subscription_params` reads it; throws its messages. */
+function parseBinding(p: Record<string, unknown>): Omit<Subscription, 'id' | 'subscriber'> {
+  const upper = typeof p.event === 'string' ? p.event.toUpperCase() : '*';
+  // An unknown event listens to every event, as on Realtime.
+  const event = upper === 'INSERT' || upper === 'UPDATE' || upper === 'DELETE' ? upper : '*';
+  let select: string[] | null = null;
+  if (typeof p.select === 'string') throw new Error('Error parsing `select` params: expected a list of column name strings, e.g. select: ["col1", "col2"]');
+  if (Array.isArray(p.select)) {
+    const columns = p.select.filter((c): c is string => typeof c === 'string');
+    // Sorted and without repeats: equal selections share one message, as walrus groups them.
+    if (columns.length) select = [...new Set(columns)].sort();
+  }
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(p, k);
+  let schema: string;
+  let table: string;
+  let filters: Filter[] = [];
+  if (typeof p.schema === 'string' && typeof p.table === 'string' && typeof p.filter === 'string') {
+    ({ schema, table } = p as { schema: string; table: string });
+    filters = parseFilters(p.filter);
+  } else if (typeof p.schema === 'string' && typeof p.table === 'string' && !has('filter')) {
+    ({ schema, table } = p as { schema: string; table: string });
+  } else if (typeof p.schema === 'string' && !has('table') && !has('filter')) {
+    schema = p.schema;
+    table = '*';
+  } else if (typeof p.table === 'string' && !has('schema') && !has('filter')) {
+    schema = 'public';
+    table = p.table;
+  } else {
+    const shown = has('user_token') || has('auth_token') ? '<redacted>' : JSON.stringify(p);
+    throw new Error(`No subscription params provided. Please provide at least a \`schema\` or \`table\` to subscribe to: ${shown}`);
+  }
+  if (select && (schema === '*' || table === '*')) throw new Error('Column selection is not supported for wildcard subscriptions. Provide an explicit schema and table name.');
+  return { event, schema, table: table === '*' ? null : table, filters, select };
 }

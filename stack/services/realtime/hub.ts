@@ -13,6 +13,8 @@ export class Hub {
   readonly connections = new Set<Connection>();
   private topics = new Map<string, Set<Channel>>();
   private presence = new Map<string, TopicPresence>();
+  /** Whether the change feed is connected (for `broadcast.replication_ready`); set by the service. */
+  replicationLive: () => boolean = () => true;
 
   constructor(
     readonly config: StackConfig,
@@ -38,13 +40,16 @@ export class Hub {
   /** Sends to every channel on the topic allowed to read broadcasts, except `except`. */
   broadcast(hubTopic: string, b: UserBroadcast, except: Channel | null): void {
     // Every channel of a topic gets the same bytes per serializer: encode once.
-    const frames = new Map<Vsn, string | Buffer>();
+    const frames = new Map<Vsn, string | Buffer | null>();
+    const id = b.meta?.id === undefined ? null : String(b.meta.id);
     for (const channel of this.topics.get(hubTopic) ?? []) {
       if (channel === except || !channel.canRead('broadcast')) continue;
+      // Delivered once: a message replayed on join is not sent again live.
+      if (id !== null && channel.replayedIds.has(id)) continue;
       const vsn = channel.conn.vsn;
       let frame = frames.get(vsn);
       if (frame === undefined) frames.set(vsn, (frame = encodeBroadcast(channel.topic, b, vsn)));
-      channel.conn.send(frame);
+      if (frame !== null) channel.conn.send(frame);
     }
   }
 
@@ -76,26 +81,35 @@ export class Hub {
     for (const tx of txs) {
       for (const change of tx.changes) {
         const { relation, record } = change;
-        if (relation.schema !== 'realtime' || relation.table !== 'messages' || change.type !== 'INSERT' || !record) continue;
+        // Rows arrive from the day's partition (messages_YYYY_MM_DD), as Realtime receives them.
+        if (relation.schema !== 'realtime' || !relation.table.startsWith('messages') || change.type !== 'INSERT' || !record) continue;
         if (record.extension !== 'broadcast' || record.event === null || record.topic === null) continue;
+        const body = messageBody(record.payload, record.binary_payload);
+        if (body === null) continue;
         const hubTopic = `${record.private === 't' ? 'private' : 'public'}:${record.topic}`;
-        this.broadcast(hubTopic, { event: record.event, body: record.payload ?? '{}', meta: { id: record.id } }, null);
+        this.broadcast(hubTopic, { event: record.event, body, meta: { id: record.id } }, null);
       }
     }
     await this.changes.dispatch(txs);
   }
 
-  /** Realtime's replay for private channels: up to 25 stored messages since `since` (ms). */
-  async replay(channel: Channel, since: number, limit: number): Promise<void> {
+  /** Realtime's replay for private channels: up to 25 stored messages since `since` (ms), oldest first. */
+  async replayMessages(channel: Channel, since: number, limit: number): Promise<UserBroadcast[]> {
     const n = Math.max(1, Math.min(25, Math.floor(limit)));
     const rows = await this.sql`
-      select id, event, payload::text as payload from (
-        select id, event, payload, inserted_at from realtime.messages
+      select id, event, payload::text as payload, binary_payload from (
+        select id, event, payload, binary_payload, inserted_at from realtime.messages
         where topic = ${channel.subTopic} and private and extension = 'broadcast'
           and inserted_at >= to_timestamp(${since / 1000}) at time zone 'UTC'
           and inserted_at < now() at time zone 'UTC' + interval '1 minute'
         order by inserted_at desc limit ${n}) m
       order by inserted_at`;
-    for (const r of rows) channel.sendBroadcast({ event: r.event ?? '', body: r.payload ?? '{}', meta: { replayed: true, id: r.id } });
+    return rows.map((r) => ({ event: r.event ?? '', body: r.binary_payload ?? r.payload ?? '{}', meta: { replayed: true, id: r.id } }));
   }
+}
+
+/** The user payload of a stored message: JSON text, or bytes (pgoutput sends bytea as `\\x…` hex). */
+function messageBody(payload: string | null | undefined, binary: string | null | undefined): string | Buffer | null {
+  if (typeof binary === 'string') return binary.startsWith('\\x') ? Buffer.from(binary.slice(2), 'hex') : null;
+  return payload ?? null;
 }

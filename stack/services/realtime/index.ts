@@ -10,6 +10,7 @@ import { checkToken, topicPolicies } from './authorization.ts';
 import { Connection } from './channel.ts';
 import { ChangeDispatcher } from './changes.ts';
 import { Hub } from './hub.ts';
+import { JANITOR_INTERVAL_MS, maintainMessagePartitions } from './janitor.ts';
 import { ReplicationStream } from './replication.ts';
 import type { UserBroadcast, Vsn } from './serializer.ts';
 
@@ -42,12 +43,22 @@ export async function createRealtimeService(ctx: ServiceContext, options: Realti
     onTransactions: (txs) => hub.onTransactions(txs),
     log,
   });
+  hub.replicationLive = () => replication.isLive;
   try {
     await changes.loadTypes();
+    await maintainMessagePartitions(sql);
+    // As Realtime: the publication must hold realtime.messages (its partitions) and nothing else.
     const [pub] = await sql`select 1 from pg_publication where pubname = ${MESSAGES_PUBLICATION}`;
-    if (!pub) await sql.unsafe(`create publication ${MESSAGES_PUBLICATION} for table realtime.messages`).catch((err: { code?: string }) => {
-      if (err.code !== '42710') throw err; // created meanwhile by another stack on this database
-    });
+    const tables = await sql`select schemaname, tablename from pg_publication_tables where pubname = ${MESSAGES_PUBLICATION}`;
+    const valid = tables.length > 0 && tables.every((t) => t.schemaname === 'realtime' && (t.tablename === 'messages' || t.tablename.startsWith('messages_')));
+    if (!pub || !valid) {
+      await sql.begin(async (tx) => {
+        await tx.unsafe(`drop publication if exists ${MESSAGES_PUBLICATION}`);
+        await tx.unsafe(`create publication ${MESSAGES_PUBLICATION} for table realtime.messages`);
+      }).catch((err: { code?: string }) => {
+        if (err.code !== '42710') throw err; // created meanwhile by another stack on this database
+      });
+    }
     // Slots of stacks that no longer run would keep WAL forever.
     await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots
               where slot_name like ${SLOT_PREFIX + '%'} and slot_name <> ${slot} and not active`;
@@ -63,6 +74,10 @@ export async function createRealtimeService(ctx: ServiceContext, options: Realti
     for (const conn of hub.connections) if (conn.lastSeen < cutoff) conn.terminate();
   }, 15_000);
   sweep.unref();
+  const janitor = setInterval(() => {
+    maintainMessagePartitions(sql).catch((err: Error) => log(`realtime: partition maintenance failed: ${err.message}`));
+  }, JANITOR_INTERVAL_MS);
+  janitor.unref();
 
   async function restBroadcast(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
     const token = bearerToken(req) ?? '';
@@ -143,6 +158,7 @@ export async function createRealtimeService(ctx: ServiceContext, options: Realti
     },
     async close() {
       clearInterval(sweep);
+      clearInterval(janitor);
       for (const conn of hub.connections) conn.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await replication.stop();

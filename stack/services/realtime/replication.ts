@@ -90,14 +90,17 @@ class Reader {
   }
 }
 
-function readTuple(r: Reader, relation: Relation): Tuple {
+/** With `keyOnly` (an old 'K' tuple), the columns outside the replica identity, which pgoutput sends as NULLs, are left out. */
+function readTuple(r: Reader, relation: Relation, keyOnly = false): Tuple {
   const n = r.i16();
   const tuple: Tuple = {};
   for (let i = 0; i < n; i++) {
     const kind = String.fromCharCode(r.u8());
-    const name = relation.columns[i]?.name ?? `column${i}`;
-    if (kind === 'n') tuple[name] = null;
-    else if (kind === 't' || kind === 'b') tuple[name] = r.bytes(r.i32());
+    const column = relation.columns[i];
+    const name = column?.name ?? `column${i}`;
+    const value = kind === 't' || kind === 'b' ? r.bytes(r.i32()) : null;
+    if (keyOnly && !column?.key) continue;
+    if (kind === 'n' || value !== null) tuple[name] = value;
     // 'u': an unchanged TOASTed value that pgoutput does not send.
   }
   return tuple;
@@ -248,7 +251,7 @@ export class ReplicationStream {
         let record: Tuple | null = null;
         let part = String.fromCharCode(r.u8());
         if (part === 'K' || part === 'O') {
-          old = readTuple(r, relation);
+          old = readTuple(r, relation, part === 'K');
           if (tag === 'U') part = String.fromCharCode(r.u8());
         }
         if (part === 'N') record = readTuple(r, relation);

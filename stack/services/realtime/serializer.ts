@@ -63,10 +63,11 @@ export function decodeBinary(buf: Buffer): { frame: Frame; broadcast: UserBroadc
   });
   const [joinRef, ref, topic, event, metadata] = parts;
   const rest = buf.subarray(offset);
-  let meta: Record<string, unknown> | undefined;
+  // Current clients put send options (e.g. `persist`) here; Realtime decodes the
+  // metadata and forwards none of it to receivers.
   if (metadata) {
     try {
-      meta = JSON.parse(metadata);
+      JSON.parse(metadata);
     } catch {
       throw new FrameError('binary frame metadata is not JSON');
     }
@@ -83,7 +84,7 @@ export function decodeBinary(buf: Buffer): { frame: Frame; broadcast: UserBroadc
   else throw new FrameError('unknown binary payload encoding');
   return {
     frame: { joinRef: joinRef || null, ref: ref || null, topic, event: 'broadcast', payload: { type: 'broadcast', event } },
-    broadcast: { event, body, meta },
+    broadcast: { event, body },
   };
 }
 
@@ -92,10 +93,15 @@ export function encode(frame: Frame, vsn: Vsn): string {
   return JSON.stringify({ topic: frame.topic, event: frame.event, payload: frame.payload, ref: frame.ref, join_ref: frame.joinRef });
 }
 
-/** A broadcast to one client: a kind 4 binary frame for 2.0.0, JSON for 1.0.0. */
-export function encodeBroadcast(topic: string, b: UserBroadcast, vsn: Vsn): string | Buffer {
+/**
+ * A broadcast to one client: a kind 4 binary frame for 2.0.0, JSON for 1.0.0.
+ * Null for a binary payload to a 1.0.0 client, which Realtime does not deliver
+ * (it cannot convert it to JSON).
+ */
+export function encodeBroadcast(topic: string, b: UserBroadcast, vsn: Vsn): string | Buffer | null {
   if (vsn === '1.0.0') {
-    const payload: Record<string, unknown> = { type: 'broadcast', event: b.event, payload: typeof b.body === 'string' ? JSON.parse(b.body) : b.body.toString('base64') };
+    if (typeof b.body !== 'string') return null;
+    const payload: Record<string, unknown> = { type: 'broadcast', event: b.event, payload: JSON.parse(b.body) };
     if (b.meta) payload.meta = b.meta;
     return encode({ joinRef: null, ref: null, topic, event: 'broadcast', payload }, vsn);
   }
