@@ -77,12 +77,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  uid uuid := auth.uid();
+  uid uuid := private.require_active_user();
   row public.device_tokens;
 begin
-  if uid is null then
-    perform private.fail('not_authenticated', 'Sign in first.', '42501');
-  end if;
   if p_token is null or char_length(p_token) not between 10 and 4096 or p_token !~ '^[A-Za-z0-9_:.\-]+$' then
     perform private.fail('invalid_token', 'p_token must be an FCM registration token: 10 to 4096 letters, digits or _ : . -');
   end if;
@@ -111,11 +108,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  uid uuid := auth.uid();
+  uid uuid := private.require_active_user();
 begin
-  if uid is null then
-    perform private.fail('not_authenticated', 'Sign in first.', '42501');
-  end if;
   if p_token is null or char_length(p_token) > 4096 then
     perform private.fail('invalid_token', 'p_token must be a token of at most 4096 characters.');
   end if;
@@ -380,3 +374,4 @@ $$;
 comment on function public.deactivate_device_tokens(text[], text) is 'Contract (service_role only, for the notify function): deactivates the tokens FCM answered as unregistered or invalid. Returns how many changed.';
 revoke execute on function public.deactivate_device_tokens(text[], text) from public, anon, authenticated;
 grant execute on function public.deactivate_device_tokens(text[], text) to service_role;
+

@@ -67,7 +67,10 @@ export type Database = {
       }
       device_tokens: {
         Row: {
+          active: boolean
           created_at: string
+          deactivated_at: string | null
+          deactivated_reason: string | null
           id: string
           last_seen_at: string
           platform: string
@@ -75,7 +78,10 @@ export type Database = {
           user_id: string
         }
         Insert: {
+          active?: boolean
           created_at?: string
+          deactivated_at?: string | null
+          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform: string
@@ -83,7 +89,10 @@ export type Database = {
           user_id?: string
         }
         Update: {
+          active?: boolean
           created_at?: string
+          deactivated_at?: string | null
+          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform?: string
@@ -285,6 +294,72 @@ export type Database = {
           },
         ]
       }
+      notification_deliveries: {
+        Row: {
+          attempts: number
+          channel: string
+          claim_id: string | null
+          claimed_until: string | null
+          created_at: string
+          id: string
+          last_error: string | null
+          next_attempt_at: string
+          notification_id: string
+          provider_message_id: string | null
+          sent_at: string | null
+          status: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          attempts?: number
+          channel: string
+          claim_id?: string | null
+          claimed_until?: string | null
+          created_at?: string
+          id?: string
+          last_error?: string | null
+          next_attempt_at?: string
+          notification_id: string
+          provider_message_id?: string | null
+          sent_at?: string | null
+          status?: string
+          updated_at?: string
+          user_id: string
+        }
+        Update: {
+          attempts?: number
+          channel?: string
+          claim_id?: string | null
+          claimed_until?: string | null
+          created_at?: string
+          id?: string
+          last_error?: string | null
+          next_attempt_at?: string
+          notification_id?: string
+          provider_message_id?: string | null
+          sent_at?: string | null
+          status?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "notification_deliveries_notification_id_fkey"
+            columns: ["notification_id"]
+            isOneToOne: false
+            referencedRelation: "notifications"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "notification_deliveries_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       notification_preferences: {
         Row: {
           announcements: boolean
@@ -318,6 +393,38 @@ export type Database = {
             foreignKeyName: "notification_preferences_user_id_fkey"
             columns: ["user_id"]
             isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      notification_type_preferences: {
+        Row: {
+          channel: string
+          enabled: boolean
+          type: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          channel: string
+          enabled: boolean
+          type: string
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          channel?: string
+          enabled?: boolean
+          type?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "notification_type_preferences_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
             referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
@@ -1735,6 +1842,24 @@ export type Database = {
           refund_id: string
         }[]
       }
+      claim_notification_deliveries: {
+        Args: { p_ids?: string[]; p_lease_seconds?: number; p_limit?: number }
+        Returns: {
+          attempts: number
+          body: string
+          channel: string
+          claim_id: string
+          data: Json
+          email: string
+          id: string
+          notification_id: string
+          phone: string
+          title: string
+          tokens: string[]
+          type: string
+          user_id: string
+        }[]
+      }
       claim_payouts: {
         Args: { p_limit?: number; p_payout_id?: string; p_user_id: string }
         Returns: {
@@ -1774,6 +1899,16 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      complete_notification_delivery: {
+        Args: {
+          p_claim_id: string
+          p_error?: string
+          p_id: string
+          p_outcome: string
+          p_provider_message_id?: string
+        }
+        Returns: string
+      }
       confirm_payment: {
         Args: {
           p_amount: number
@@ -1785,6 +1920,10 @@ export type Database = {
           p_reference: string
         }
         Returns: Json
+      }
+      deactivate_device_tokens: {
+        Args: { p_reason: string; p_tokens: string[] }
+        Returns: number
       }
       expire_unpaid_orders: {
         Args: Record<PropertyKey, never>
@@ -2033,6 +2172,26 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      register_device: {
+        Args: { p_platform: string; p_token: string }
+        Returns: {
+          active: boolean
+          created_at: string
+          deactivated_at: string | null
+          deactivated_reason: string | null
+          id: string
+          last_seen_at: string
+          platform: string
+          token: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "device_tokens"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       request_payout: {
         Args: { p_amount: number; p_idempotency_key?: string }
         Returns: {
@@ -2133,6 +2292,7 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      unregister_device: { Args: { p_token: string }; Returns: boolean }
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
