@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asService, asUser, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import {
-  books, createAdmin, createCustomer, createVendor, errorOf, fundWallet, payByCard, placeOrder, providerRefund, setStatus, topUpByCard,
+  books, createAdmin, createCustomer, createVendor, errorOf, fundWallet, payByCard, placeOrder, providerRefund, providerUnavailableFor, setStatus, topUpByCard,
   walletBalance, type PaymentRow, type TestUser, type TestVendor,
 } from './fixtures.ts';
 
@@ -439,7 +439,7 @@ describe('vendor statements', () => {
   });
 });
 
-describe('a scripted day through every refund path', () => {
+describe('a scripted day through every money path', () => {
   it('stays balanced after every step', async () => {
     const steps: string[] = [];
     const check = async (step: string) => {
@@ -473,6 +473,19 @@ describe('a scripted day through every refund path', () => {
     await check('top-up refunded after spending: receivable');
     await topUpByCard(ada.id, 1_000_000);
     await check('next top-up settles the receivable');
+    // The vendor takes money out: one transfer succeeds, one fails and its hold comes back.
+    const recipient = `RCP_day${vendor.id.slice(0, 8)}`;
+    await providerUnavailableFor(recipient, 'paystack');
+    await asService((tx) => tx`select public.save_payout_account(${vendor.owner.id}::uuid, '058', 'Guaranty Trust Bank', '0123456789', 'MAMA PUT', ${recipient})`);
+    const ownerBefore = await walletBalance(vendor.owner.id);
+    for (const outcome of ['success', 'failed']) {
+      const [p] = await asUser(vendor.owner.id, (tx) => tx`select id, reference from public.request_payout(100000)`);
+      await check(`payout requested (${outcome})`);
+      await asService((tx) => tx`select public.claim_payouts(${vendor.owner.id}::uuid, ${p.id}::uuid)`);
+      await asService((tx) => tx`select public.apply_transfer_status(p_reference => ${p.reference}, p_status => ${outcome}, p_provider_event_id => ${'transfer.' + outcome + ':' + p.id})`);
+      await check(`transfer ${outcome}`);
+    }
+    expect(await walletBalance(vendor.owner.id)).toBe(ownerBefore - 100000);
     expect(steps).toEqual([]);
     expect(await customerGotBack(card.c.id, card.payment, card.order.id)).toBe(card.total);
   });
