@@ -31,6 +31,8 @@ const rows: Array<[string, string]> = [
   ['Functions URL', `${config.apiUrl}/functions/v1`],
   ['DB URL', config.dbUrl],
   ['JWT secret', config.keys.jwtSecret],
+  ['Publishable key', config.keys.publishableKey],
+  ['Secret key', config.keys.secretKey],
   ['anon key', config.keys.anonKey],
   ['service_role key', config.keys.serviceRoleKey],
   ['Test OTP numbers', testNumbers.join(', ') || '(none in supabase/config.toml)'],

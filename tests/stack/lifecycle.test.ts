@@ -194,7 +194,10 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
     const output = run.output;
     expect(output).toContain('Press Ctrl-C to stop.');
     expect(output).toMatch(/Local Supabase started \(first run in [\d.]+ s/);
+    expect(output).toMatch(/Publishable key: sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH\n/);
+    expect(output).toMatch(/Secret key: sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz\n/);
     expect(output).toMatch(/anon key: eyJ/);
+    expect(output).toMatch(/service_role key: eyJ/);
     expect(output).toMatch(/DB URL: postgresql:\/\/postgres:postgres@127\.0\.0\.1:\d+\/postgres/);
     const pgPid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(isAlive(pgPid)).toBe(true);
