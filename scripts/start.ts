@@ -31,6 +31,8 @@ const rows: Array<[string, string]> = [
   ['Functions URL', `${config.apiUrl}/functions/v1`],
   ['DB URL', config.dbUrl],
   ['JWT secret', config.keys.jwtSecret],
+  ['Publishable key', config.keys.publishableKey],
+  ['Secret key', config.keys.secretKey],
   ['anon key', config.keys.anonKey],
   ['service_role key', config.keys.serviceRoleKey],
   ['Test OTP numbers', testNumbers.join(', ') || '(none in supabase/config.toml)'],
@@ -39,7 +41,6 @@ const width = Math.max(...rows.map(([k]) => k.length));
 console.log(`\nLocal Supabase started (${stack.firstRun ? 'first run' : 'warm start'} in ${(total / 1000).toFixed(2)} s: ${stack.timings.map(([p, ms]) => `${p} ${ms} ms`).join(', ')}).\n`);
 for (const [k, v] of rows) console.log(`${k.padStart(width)}: ${v}`);
 console.log('\nStudio is not part of the local stack: use `psql` or any Postgres client on the DB URL.');
-console.log('Press Ctrl-C to stop.');
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -53,6 +54,8 @@ async function shutdown(signal: string) {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGHUP', () => void shutdown('SIGHUP'));
+// Only now: a signal right after this line must find the handlers in place.
+console.log('Press Ctrl-C to stop.');
 // npm does not pass SIGTERM on past its own shell: when our parent goes away,
 // stop too rather than leave Postgres and the API running as orphans.
 const parent = process.ppid;

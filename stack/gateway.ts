@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { StackConfig } from './config.ts';
 import { closeIfBodyUnread, sendJson } from './http.ts';
+import { apiKeyJwt, apiKeyRole } from './keys.ts';
 import type { ComponentHealth, GatewayRequest, Service } from './services/service.ts';
 
 const CORS_HEADERS = {
@@ -22,12 +23,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function keyRole(config: StackConfig, key: string): string | null {
-  if (key === config.keys.anonKey) return 'anon';
-  if (key === config.keys.serviceRoleKey) return 'service_role';
-  return null;
-}
-
 function apiKeyOf(req: IncomingMessage, url: URL): string | null {
   const header = req.headers.apikey;
   const value = Array.isArray(header) ? header[0] : header;
@@ -41,19 +36,23 @@ function checkRequest(config: StackConfig, service: Service, req: IncomingMessag
   const base = { path, url };
   if (service.openPaths?.(path, req.method ?? 'GET')) {
     const key = apiKeyOf(req, url);
-    return { ok: true, gw: { ...base, apiKey: key, apiKeyRole: key ? keyRole(config, key) : null } };
+    return { ok: true, gw: { ...base, apiKey: key ? apiKeyJwt(config.keys, key) ?? key : null, apiKeyRole: key ? apiKeyRole(config.keys, key) : null } };
   }
   const key = apiKeyOf(req, url);
   if (!key) {
     return { ok: false, status: 401, body: { message: 'No API key found in request', hint: 'No `apikey` request header or url param was found.' } };
   }
-  const role = keyRole(config, key);
-  if (!role) {
+  const role = apiKeyRole(config.keys, key);
+  const jwt = apiKeyJwt(config.keys, key);
+  if (!role || !jwt) {
     return { ok: false, status: 401, body: { message: 'Invalid API key', hint: 'Double check your Supabase `anon` or `service_role` API key.' } };
   }
-  // Like Supabase's gateway: a request with only an apikey acts with that key's role.
-  if (!req.headers.authorization) req.headers.authorization = `Bearer ${key}`;
-  return { ok: true, gw: { ...base, apiKey: key, apiKeyRole: role } };
+  // Like Supabase's gateway: a request with only an apikey acts with that key's role, and
+  // an opaque key in Authorization (supabase-js sends `Bearer <key>` without a session) is
+  // not a JWT, so it is replaced by the JWT of the apikey's role.
+  if (!req.headers.authorization || /^bearer\s+sb_/i.test(req.headers.authorization)) req.headers.authorization = `Bearer ${jwt}`;
+  // Services see the JWT of the key (Realtime takes it as the socket's token, as the CLI's gateway rewrites the apikey parameter).
+  return { ok: true, gw: { ...base, apiKey: jwt, apiKeyRole: role } };
 }
 
 export function createGateway(config: StackConfig, services: Service[], postgresHealth: () => Promise<ComponentHealth>, log: (line: string) => void): Gateway {

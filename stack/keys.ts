@@ -11,6 +11,10 @@ export interface Keys {
   secretBytes: Uint8Array;
   anonKey: string;
   serviceRoleKey: string;
+  /** The opaque publishable key (`sb_publishable_…`): acts as `anon`. */
+  publishableKey: string;
+  /** The opaque secret key (`sb_secret_…`): acts as `service_role`. */
+  secretKey: string;
   /** Lifetime of access tokens issued by Auth, in seconds (`[auth] jwt_expiry`). */
   jwtExpiry: number;
 }
@@ -27,8 +31,29 @@ export function localKeys(jwtExpiry: number): Keys {
     secretBytes,
     anonKey: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0',
     serviceRoleKey: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU',
+    // The CLI's hard-coded local opaque keys (pkg/config/apikeys.go).
+    publishableKey: 'sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH',
+    secretKey: 'sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz',
     jwtExpiry,
   };
+}
+
+/** The role an API key acts as: the legacy JWT keys and the opaque keys; null for anything else. */
+export function apiKeyRole(keys: Keys, key: string): 'anon' | 'service_role' | null {
+  if (key === keys.anonKey || key === keys.publishableKey) return 'anon';
+  if (key === keys.serviceRoleKey || key === keys.secretKey) return 'service_role';
+  return null;
+}
+
+/**
+ * The JWT the gateway hands on for an API key, as Supabase's gateway does: an
+ * opaque key becomes the JWT of its role (the services only understand JWTs),
+ * a legacy key is one already.
+ */
+export function apiKeyJwt(keys: Keys, key: string): string | null {
+  const role = apiKeyRole(keys, key);
+  if (!role) return null;
+  return role === 'anon' ? keys.anonKey : keys.serviceRoleKey;
 }
 
 export { LOCAL_KEY_EXPIRY };

@@ -182,6 +182,8 @@ describe('functions runtime', () => {
     expect(env.SUPABASE_ANON_KEY).toBe(config.keys.anonKey);
     expect(env.SUPABASE_SERVICE_ROLE_KEY).toBe(config.keys.serviceRoleKey);
     expect(env.SUPABASE_DB_URL).toBe(config.dbUrl);
+    expect(JSON.parse(env.SUPABASE_PUBLISHABLE_KEYS)).toEqual({ default: config.keys.publishableKey });
+    expect(JSON.parse(env.SUPABASE_SECRET_KEYS)).toEqual({ default: config.keys.secretKey });
     expect(env.DOTENV_ONLY).toBe('from-dotenv');
     expect(env.OVERRIDDEN_BY_PROCESS).toBe('from-process');
     expect(env.OVERRIDDEN_BY_STACK).toBe('from-stack');

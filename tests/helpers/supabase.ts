@@ -11,14 +11,19 @@ export interface TestClientOptions extends SupabaseClientOptions<string> {
   key?: string;
 }
 
-/** supabase-js as an app builds it, without stored sessions; Node 20 has no global WebSocket, so Realtime gets `ws`. */
+/**
+ * supabase-js as an app builds it, without stored sessions. Node 22+ has a global
+ * WebSocket, which supabase-js uses by itself; Node 20 has none, so Realtime gets `ws`.
+ */
+export const nodeNeedsWsTransport = typeof globalThis.WebSocket === 'undefined';
+
 export function testClient(options: TestClientOptions = {}): SupabaseClient<any, any, any> {
   const env = stackEnv();
   const { url, key, auth, realtime, ...rest } = options;
   return createClient(url ?? env.url, key ?? env.anonKey, {
     ...rest,
     auth: { persistSession: false, autoRefreshToken: false, ...auth },
-    realtime: { transport: ws as never, ...realtime },
+    realtime: { ...(nodeNeedsWsTransport ? { transport: ws as never } : {}), ...realtime },
   });
 }
 

@@ -1,6 +1,7 @@
 // The platform bootstrap makes the database look like a Supabase database.
 import { describe, expect, it } from 'vitest';
 import { asAnon, asService, asUser, createUser, serviceSql } from '../helpers/db.ts';
+import { createAdmin } from '../db/fixtures.ts';
 
 describe('platform bootstrap', () => {
   it('has the Supabase roles with their attributes and memberships', async () => {
@@ -77,6 +78,35 @@ describe('platform bootstrap', () => {
     expect(byTable.identities).toEqual(expect.arrayContaining(['id', 'user_id', 'provider', 'provider_id', 'identity_data']));
     expect(byTable.sessions).toEqual(expect.arrayContaining(['id', 'user_id', 'aal', 'not_after']));
     expect(byTable.refresh_tokens).toEqual(expect.arrayContaining(['token', 'session_id', 'revoked', 'parent']));
+  });
+
+  it('enables RLS on every auth table and grants service_role nothing there, as hosted does', async () => {
+    const tables = await serviceSql()`
+      select c.relname, c.relrowsecurity,
+             has_table_privilege('service_role', c.oid, 'select, insert, update, delete, truncate, references, trigger') as service_role_any
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'auth' and c.relkind in ('r', 'p') order by 1`;
+    expect(tables.map((t) => t.relname)).toEqual(expect.arrayContaining(['identities', 'one_time_tokens', 'refresh_tokens', 'sessions', 'users']));
+    expect(tables.filter((t) => !t.relrowsecurity || t.service_role_any)).toEqual([]);
+    const [seq] = await serviceSql()`
+      select bool_or(has_sequence_privilege('service_role', c.oid, 'usage, select, update')) as any
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'auth' and c.relkind = 'S'`;
+    expect(seq.any ?? false).toBe(false);
+    for (const table of ['users', 'identities', 'sessions', 'refresh_tokens']) {
+      const err = await asService((tx) => tx.unsafe(`select 1 from auth.${table} limit 1`)).catch((e) => e);
+      expect(err?.code, table).toBe('42501');
+    }
+  });
+
+  it('keeps definer functions that read and write auth tables working (suspension bans in auth.users, ends sessions)', async () => {
+    const admin = await createAdmin();
+    const user = await createUser();
+    await serviceSql()`insert into auth.sessions (id, user_id) values (gen_random_uuid(), ${user.id})`;
+    await asUser(admin.id, (tx) => tx`select public.admin_set_user_status(${user.id}::uuid, 'suspended', 'bootstrap probe')`);
+    const [row] = await serviceSql()`
+      select u.banned_until = 'infinity'::timestamptz as banned, (select count(*)::int from auth.sessions s where s.user_id = u.id) as sessions
+      from auth.users u where u.id = ${user.id}`;
+    expect(row).toEqual({ banned: true, sessions: 0 });
   });
 
   it('stores realtime.send() messages with the topic, and the publication exists', async () => {

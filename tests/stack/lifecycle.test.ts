@@ -1,6 +1,7 @@
 // Starting, stopping, restarting and resetting the local stack, and the one-line
 // errors for bad configuration. Each test uses its own data folder and ports.
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -13,6 +14,12 @@ import { StackError, startStack, type RunningStack } from '../../stack/index.ts'
 import { resetDatabase } from '../../stack/database.ts';
 import { checkPostgresBinaries, freePort, postgresPackageDir } from '../../stack/postgres.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testPhone } from '../helpers/db.ts';
+import { testClient } from '../helpers/supabase.ts';
+import { fakesEnv } from '../fakes/env.ts';
+import { fakeCalls } from '../fakes/recorder.ts';
+import { paystackSignature } from '../fakes/paystack.ts';
+import { stripeSignature } from '../fakes/stripe.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -187,7 +194,10 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
     const output = run.output;
     expect(output).toContain('Press Ctrl-C to stop.');
     expect(output).toMatch(/Local Supabase started \(first run in [\d.]+ s/);
+    expect(output).toMatch(/Publishable key: sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH\n/);
+    expect(output).toMatch(/Secret key: sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz\n/);
     expect(output).toMatch(/anon key: eyJ/);
+    expect(output).toMatch(/service_role key: eyJ/);
     expect(output).toMatch(/DB URL: postgresql:\/\/postgres:postgres@127\.0\.0\.1:\d+\/postgres/);
     const pgPid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(isAlive(pgPid)).toBe(true);
@@ -203,6 +213,63 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
     expect(await waitFor(() => run.output.includes('Stopped.'), 10_000), run.output).toBe(true);
     expect(await waitFor(() => tree.every((pid) => !isAlive(pid)), 10_000), `still running: ${tree.filter(isAlive)}`).toBe(true);
     expect(await waitFor(() => !existsSync(path.join(dataDir, 'postmaster.pid')), 5_000)).toBe(true);
+  });
+
+  // As the README and supabase/functions/.env document: provider settings (also ones
+  // empty in .env, i.e. defaulted) set in `npm start`'s environment reach the functions,
+  // and the Send SMS hook settings reach Auth.
+  it('`npm start` passes the provider settings of its environment to the functions', async () => {
+    const fakes = fakesEnv();
+    const ports = await stackPorts();
+    const apiUrl = `http://127.0.0.1:${ports.STACK_API_PORT}`;
+    const run = launch('npm', ['start'], {
+      STACK_DATA_DIR: await tempDir(),
+      ...ports,
+      PAYSTACK_BASE_URL: fakes.paystackUrl,
+      STRIPE_API_BASE: fakes.stripeUrl,
+      SMS_PROVIDER: 'twilio',
+      TWILIO_BASE_URL: fakes.smsUrl,
+      TWILIO_MESSAGING_SERVICE_SID: 'MG00000000000000000000000000000042',
+      SMS_OTP_TEMPLATE: 'Rambini (npm start env): {{ .Code }}',
+      GOTRUE_HOOK_SEND_SMS_ENABLED: 'true',
+      GOTRUE_HOOK_SEND_SMS_URI: `${apiUrl}/functions/v1/send-sms`,
+      GOTRUE_HOOK_SEND_SMS_SECRETS: fakes.secrets.SEND_SMS_HOOK_SECRET,
+    }, true);
+    try {
+      await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, 30_000);
+      expect(run.output).toContain('Press Ctrl-C to stop.');
+
+      // Paystack: a signed charge.success is re-verified at PAYSTACK_BASE_URL.
+      const reference = `env-${randomUUID()}`;
+      const paystackBody = JSON.stringify({ event: 'charge.success', data: { reference, amount: 100, currency: 'NGN', status: 'success' } });
+      await fetch(`${apiUrl}/functions/v1/paystack-webhook`, {
+        method: 'POST', body: paystackBody,
+        headers: { 'content-type': 'application/json', 'x-paystack-signature': paystackSignature(paystackBody, fakes.secrets.PAYSTACK_SECRET_KEY) },
+      });
+      expect((await fakeCalls(fakes.paystackUrl, reference)).map((c) => c.path)).toEqual([`/transaction/verify/${reference}`]);
+
+      // Stripe: charge.refunded lists the charge's refunds at STRIPE_API_BASE.
+      const charge = `ch_env${randomUUID().replace(/-/g, '')}`;
+      const stripeBody = JSON.stringify({ id: `evt_${charge}`, object: 'event', type: 'charge.refunded', data: { object: { id: charge, object: 'charge' } } });
+      await fetch(`${apiUrl}/functions/v1/stripe-webhook`, {
+        method: 'POST', body: stripeBody,
+        headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(stripeBody, fakes.secrets.STRIPE_WEBHOOK_SECRET) },
+      });
+      expect((await fakeCalls(fakes.stripeUrl, charge)).map((c) => c.path.split('?')[0])).toEqual(['/v1/refunds']);
+
+      // SMS: Auth calls the send-sms hook, which texts through Twilio from the messaging service with the template.
+      const phone = testPhone();
+      const client = testClient({ url: apiUrl });
+      const { error } = await client.auth.signInWithOtp({ phone: `+${phone}` });
+      expect(error).toBeNull();
+      const [sms] = await fakeCalls(fakes.smsUrl, phone);
+      const form = new URLSearchParams(sms.body);
+      expect(form.get('MessagingServiceSid')).toBe('MG00000000000000000000000000000042');
+      expect(form.get('Body')).toMatch(/^Rambini \(npm start env\): \d{6}$/);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
   });
 
   // The suite normally runs as root (Postgres then runs as the `postgres` OS user);

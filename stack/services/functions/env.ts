@@ -1,5 +1,5 @@
 // The environment a function sees, as the edge runtime builds it: the variables
-// Supabase injects, then the secrets of `supabase/functions/.env`. A variable
+// Supabase injects (legacy keys and the opaque keys' dictionaries), then the secrets of `supabase/functions/.env`. A variable
 // named in `.env` takes its value from the environment of `npm start` when set
 // there (e.g. `PAYSTACK_BASE_URL=http://127.0.0.1:4010 npm start`), and the
 // stack's own `functionsEnv` (tests) overrides everything.
@@ -42,6 +42,9 @@ export async function functionEnv(config: StackConfig, dotenvFile: string, log: 
     SUPABASE_ANON_KEY: config.keys.anonKey,
     SUPABASE_SERVICE_ROLE_KEY: config.keys.serviceRoleKey,
     SUPABASE_DB_URL: config.dbUrl,
+    // As hosted: the opaque keys, as JSON dictionaries by key name.
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: config.keys.publishableKey }),
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: config.keys.secretKey }),
   };
   for (const [key, value] of Object.entries(await readDotenv(dotenvFile))) {
     // As the CLI does: the SUPABASE_ names are reserved for the injected values.
