@@ -147,7 +147,7 @@ describe('security advisor equivalents', () => {
       select p.proname, has_function_privilege('anon', p.oid, 'execute') as anon, has_function_privilege('authenticated', p.oid, 'execute') as auth
       from pg_proc p where p.pronamespace = 'public'::regnamespace and p.prosecdef order by 1`;
     const serviceOnly = ['begin_payment', 'cancel_unaccepted_orders', 'claim_card_refunds', 'confirm_payment', 'expire_unpaid_orders', 'payments_to_reconcile',
-      'record_card_refund_result', 'record_payment_failure', 'record_provider_refund', 'set_payment_provider_data'];
+      'record_card_refund_result', 'record_payment_failure', 'record_provider_refund', 'release_scheduled_orders', 'set_payment_provider_data'];
     for (const r of rows) {
       expect({ fn: r.proname, anon: r.anon, auth: r.auth }).toEqual({ fn: r.proname, anon: false, auth: !serviceOnly.includes(r.proname) });
     }

@@ -65,6 +65,117 @@ export type Database = {
           },
         ]
       }
+      coupon_redemptions: {
+        Row: {
+          coupon_id: string
+          created_at: string
+          customer_id: string
+          discount: number
+          id: string
+          order_id: string
+          released_at: string | null
+        }
+        Insert: {
+          coupon_id: string
+          created_at?: string
+          customer_id: string
+          discount: number
+          id?: string
+          order_id: string
+          released_at?: string | null
+        }
+        Update: {
+          coupon_id?: string
+          created_at?: string
+          customer_id?: string
+          discount?: number
+          id?: string
+          order_id?: string
+          released_at?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "coupon_redemptions_coupon_id_fkey"
+            columns: ["coupon_id"]
+            isOneToOne: false
+            referencedRelation: "coupons"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "coupon_redemptions_customer_id_fkey"
+            columns: ["customer_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "coupon_redemptions_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: true
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      coupons: {
+        Row: {
+          code: string
+          created_at: string
+          ends_at: string | null
+          funded_by: string
+          id: string
+          is_active: boolean
+          kind: string
+          max_discount: number | null
+          max_redemptions: number | null
+          min_subtotal: number
+          per_customer_limit: number | null
+          starts_at: string
+          value: number
+          vendor_id: string | null
+        }
+        Insert: {
+          code: string
+          created_at?: string
+          ends_at?: string | null
+          funded_by?: string
+          id?: string
+          is_active?: boolean
+          kind: string
+          max_discount?: number | null
+          max_redemptions?: number | null
+          min_subtotal?: number
+          per_customer_limit?: number | null
+          starts_at?: string
+          value?: number
+          vendor_id?: string | null
+        }
+        Update: {
+          code?: string
+          created_at?: string
+          ends_at?: string | null
+          funded_by?: string
+          id?: string
+          is_active?: boolean
+          kind?: string
+          max_discount?: number | null
+          max_redemptions?: number | null
+          min_subtotal?: number
+          per_customer_limit?: number | null
+          starts_at?: string
+          value?: number
+          vendor_id?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "coupons_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       device_tokens: {
         Row: {
           created_at: string
@@ -96,6 +207,39 @@ export type Database = {
             columns: ["user_id"]
             isOneToOne: false
             referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      favourite_vendors: {
+        Row: {
+          created_at: string
+          user_id: string
+          vendor_id: string
+        }
+        Insert: {
+          created_at?: string
+          user_id?: string
+          vendor_id: string
+        }
+        Update: {
+          created_at?: string
+          user_id?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "favourite_vendors_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "favourite_vendors_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
             referencedColumns: ["id"]
           },
         ]
@@ -143,6 +287,7 @@ export type Database = {
           name: string
           price: number
           sort_order: number
+          stock: number | null
           updated_at: string
           vendor_id: string
         }
@@ -156,6 +301,7 @@ export type Database = {
           name: string
           price: number
           sort_order?: number
+          stock?: number | null
           updated_at?: string
           vendor_id: string
         }
@@ -169,6 +315,7 @@ export type Database = {
           name?: string
           price?: number
           sort_order?: number
+          stock?: number | null
           updated_at?: string
           vendor_id?: string
         }
@@ -439,6 +586,7 @@ export type Database = {
           order_id: string
           position: number
           quantity: number
+          stock_reserved: boolean
           unit_price: number
         }
         Insert: {
@@ -451,6 +599,7 @@ export type Database = {
           order_id: string
           position: number
           quantity: number
+          stock_reserved?: boolean
           unit_price: number
         }
         Update: {
@@ -463,6 +612,7 @@ export type Database = {
           order_id?: string
           position?: number
           quantity?: number
+          stock_reserved?: boolean
           unit_price?: number
         }
         Relationships: [
@@ -494,11 +644,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at: string | null
+          coupon_code: string | null
+          coupon_id: string | null
           created_at: string
           currency: string
           customer_id: string
           delivery_address: Json | null
           delivery_fee: number
+          discount: number
+          discount_funded_by: string | null
+          distance_km: number | null
           fulfillment: string
           id: string
           idempotency_key: string | null
@@ -510,10 +665,16 @@ export type Database = {
           payment_status: string
           ready_at: string | null
           refunded_amount: number
+          release_at: string | null
+          scheduled_for: string | null
+          service_fee: number
+          small_order_fee: number
           status: string
           subtotal: number
+          tip: number
           total: number
           updated_at: string
+          vat: number
           vendor_earning: number | null
           vendor_id: string
         }
@@ -528,11 +689,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at?: string | null
+          coupon_code?: string | null
+          coupon_id?: string | null
           created_at?: string
           currency: string
           customer_id: string
           delivery_address?: Json | null
           delivery_fee: number
+          discount?: number
+          discount_funded_by?: string | null
+          distance_km?: number | null
           fulfillment: string
           id?: string
           idempotency_key?: string | null
@@ -544,10 +710,16 @@ export type Database = {
           payment_status: string
           ready_at?: string | null
           refunded_amount?: number
+          release_at?: string | null
+          scheduled_for?: string | null
+          service_fee?: number
+          small_order_fee?: number
           status: string
           subtotal: number
+          tip?: number
           total: number
           updated_at?: string
+          vat?: number
           vendor_earning?: number | null
           vendor_id: string
         }
@@ -562,11 +734,16 @@ export type Database = {
           commission?: number
           commission_rate?: number
           completed_at?: string | null
+          coupon_code?: string | null
+          coupon_id?: string | null
           created_at?: string
           currency?: string
           customer_id?: string
           delivery_address?: Json | null
           delivery_fee?: number
+          discount?: number
+          discount_funded_by?: string | null
+          distance_km?: number | null
           fulfillment?: string
           id?: string
           idempotency_key?: string | null
@@ -578,10 +755,16 @@ export type Database = {
           payment_status?: string
           ready_at?: string | null
           refunded_amount?: number
+          release_at?: string | null
+          scheduled_for?: string | null
+          service_fee?: number
+          small_order_fee?: number
           status?: string
           subtotal?: number
+          tip?: number
           total?: number
           updated_at?: string
+          vat?: number
           vendor_earning?: number | null
           vendor_id?: string
         }
@@ -598,6 +781,13 @@ export type Database = {
             columns: ["cancelled_by"]
             isOneToOne: false
             referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "orders_coupon_id_fkey"
+            columns: ["coupon_id"]
+            isOneToOne: false
+            referencedRelation: "coupons"
             referencedColumns: ["id"]
           },
           {
@@ -760,6 +950,47 @@ export type Database = {
             columns: ["order_id"]
             isOneToOne: false
             referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      platform_settings: {
+        Row: {
+          id: boolean
+          service_fee_cap: number
+          service_fee_rate: number
+          small_order_fee: number
+          small_order_threshold: number
+          updated_at: string
+          updated_by: string | null
+          vat_rate: number
+        }
+        Insert: {
+          id?: boolean
+          service_fee_cap?: number
+          service_fee_rate?: number
+          small_order_fee?: number
+          small_order_threshold?: number
+          updated_at?: string
+          updated_by?: string | null
+          vat_rate?: number
+        }
+        Update: {
+          id?: boolean
+          service_fee_cap?: number
+          service_fee_rate?: number
+          small_order_fee?: number
+          small_order_threshold?: number
+          updated_at?: string
+          updated_by?: string | null
+          vat_rate?: number
+        }
+        Relationships: [
+          {
+            foreignKeyName: "platform_settings_updated_by_fkey"
+            columns: ["updated_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
         ]
@@ -966,6 +1197,121 @@ export type Database = {
           },
         ]
       }
+      reviews: {
+        Row: {
+          comment: string | null
+          created_at: string
+          customer_id: string
+          hidden_at: string | null
+          hidden_by: string | null
+          hidden_by_admin: boolean
+          hidden_reason: string | null
+          id: string
+          order_id: string
+          rating: number
+          replied_at: string | null
+          reviewer_name: string | null
+          vendor_id: string
+          vendor_reply: string | null
+        }
+        Insert: {
+          comment?: string | null
+          created_at?: string
+          customer_id: string
+          hidden_at?: string | null
+          hidden_by?: string | null
+          hidden_by_admin?: boolean
+          hidden_reason?: string | null
+          id?: string
+          order_id: string
+          rating: number
+          replied_at?: string | null
+          reviewer_name?: string | null
+          vendor_id: string
+          vendor_reply?: string | null
+        }
+        Update: {
+          comment?: string | null
+          created_at?: string
+          customer_id?: string
+          hidden_at?: string | null
+          hidden_by?: string | null
+          hidden_by_admin?: boolean
+          hidden_reason?: string | null
+          id?: string
+          order_id?: string
+          rating?: number
+          replied_at?: string | null
+          reviewer_name?: string | null
+          vendor_id?: string
+          vendor_reply?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "reviews_customer_id_fkey"
+            columns: ["customer_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "reviews_hidden_by_fkey"
+            columns: ["hidden_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "reviews_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: true
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "reviews_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      vendor_closures: {
+        Row: {
+          created_at: string
+          ends_at: string
+          id: string
+          reason: string | null
+          starts_at: string
+          vendor_id: string
+        }
+        Insert: {
+          created_at?: string
+          ends_at: string
+          id?: string
+          reason?: string | null
+          starts_at: string
+          vendor_id: string
+        }
+        Update: {
+          created_at?: string
+          ends_at?: string
+          id?: string
+          reason?: string | null
+          starts_at?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "vendor_closures_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       vendor_hours: {
         Row: {
           closes_at: string
@@ -1006,6 +1352,7 @@ export type Database = {
           accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
+          base_delivery_km: number
           commission_rate: number
           created_at: string
           cuisines: string[]
@@ -1020,6 +1367,7 @@ export type Database = {
           min_order_amount: number
           name: string
           owner_id: string
+          per_km_fee: number
           phone: string | null
           prep_time_minutes: number
           rating: number | null
@@ -1034,6 +1382,7 @@ export type Database = {
           accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
+          base_delivery_km?: number
           commission_rate?: number
           created_at?: string
           cuisines?: string[]
@@ -1048,6 +1397,7 @@ export type Database = {
           min_order_amount?: number
           name: string
           owner_id?: string
+          per_km_fee?: number
           phone?: string | null
           prep_time_minutes?: number
           rating?: number | null
@@ -1061,6 +1411,7 @@ export type Database = {
           accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
+          base_delivery_km?: number
           commission_rate?: number
           created_at?: string
           cuisines?: string[]
@@ -1075,6 +1426,7 @@ export type Database = {
           min_order_amount?: number
           name?: string
           owner_id?: string
+          per_km_fee?: number
           phone?: string | null
           prep_time_minutes?: number
           rating?: number | null
@@ -1235,6 +1587,31 @@ export type Database = {
         Args: { p_audience?: string; p_body: string; p_title: string }
         Returns: number
       }
+      admin_hide_review: {
+        Args: { p_reason: string; p_review_id: string }
+        Returns: {
+          comment: string | null
+          created_at: string
+          customer_id: string
+          hidden_at: string | null
+          hidden_by: string | null
+          hidden_by_admin: boolean
+          hidden_reason: string | null
+          id: string
+          order_id: string
+          rating: number
+          replied_at: string | null
+          reviewer_name: string | null
+          vendor_id: string
+          vendor_reply: string | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "reviews"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       admin_set_user_status: {
         Args: { p_reason?: string; p_status: string; p_user_id: string }
         Returns: {
@@ -1259,6 +1636,7 @@ export type Database = {
           accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
+          base_delivery_km: number
           commission_rate: number
           created_at: string
           cuisines: string[]
@@ -1273,6 +1651,7 @@ export type Database = {
           min_order_amount: number
           name: string
           owner_id: string
+          per_km_fee: number
           phone: string | null
           prep_time_minutes: number
           rating: number | null
@@ -1356,11 +1735,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at: string | null
+          coupon_code: string | null
+          coupon_id: string | null
           created_at: string
           currency: string
           customer_id: string
           delivery_address: Json | null
           delivery_fee: number
+          discount: number
+          discount_funded_by: string | null
+          distance_km: number | null
           fulfillment: string
           id: string
           idempotency_key: string | null
@@ -1372,10 +1756,16 @@ export type Database = {
           payment_status: string
           ready_at: string | null
           refunded_amount: number
+          release_at: string | null
+          scheduled_for: string | null
+          service_fee: number
+          small_order_fee: number
           status: string
           subtotal: number
+          tip: number
           total: number
           updated_at: string
+          vat: number
           vendor_earning: number | null
           vendor_id: string
         }
@@ -1435,6 +1825,7 @@ export type Database = {
           base_delivery_fee: number
           cuisines: string[]
           currency: string
+          delivery_fee: number
           delivery_radius_km: number
           description: string
           distance_km: number
@@ -1466,11 +1857,14 @@ export type Database = {
       place_order: {
         Args: {
           p_address_id: string
+          p_coupon_code?: string
           p_fulfillment: string
           p_idempotency_key?: string
           p_items: Json
           p_note?: string
           p_payment_method: string
+          p_scheduled_for?: string
+          p_tip?: number
           p_vendor_id: string
         }
         Returns: {
@@ -1484,11 +1878,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at: string | null
+          coupon_code: string | null
+          coupon_id: string | null
           created_at: string
           currency: string
           customer_id: string
           delivery_address: Json | null
           delivery_fee: number
+          discount: number
+          discount_funded_by: string | null
+          distance_km: number | null
           fulfillment: string
           id: string
           idempotency_key: string | null
@@ -1500,10 +1899,16 @@ export type Database = {
           payment_status: string
           ready_at: string | null
           refunded_amount: number
+          release_at: string | null
+          scheduled_for: string | null
+          service_fee: number
+          small_order_fee: number
           status: string
           subtotal: number
+          tip: number
           total: number
           updated_at: string
+          vat: number
           vendor_earning: number | null
           vendor_id: string
         }
@@ -1517,8 +1922,11 @@ export type Database = {
       quote_order: {
         Args: {
           p_address_id?: string
+          p_coupon_code?: string
           p_fulfillment: string
           p_items: Json
+          p_scheduled_for?: string
+          p_tip?: number
           p_vendor_id: string
         }
         Returns: Json
@@ -1623,6 +2031,61 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      release_scheduled_orders: {
+        Args: Record<PropertyKey, never>
+        Returns: number
+      }
+      reorder: { Args: { p_order_id: string }; Returns: Json }
+      reply_to_review: {
+        Args: { p_reply: string; p_review_id: string }
+        Returns: {
+          comment: string | null
+          created_at: string
+          customer_id: string
+          hidden_at: string | null
+          hidden_by: string | null
+          hidden_by_admin: boolean
+          hidden_reason: string | null
+          id: string
+          order_id: string
+          rating: number
+          replied_at: string | null
+          reviewer_name: string | null
+          vendor_id: string
+          vendor_reply: string | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "reviews"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      review_order: {
+        Args: { p_comment?: string; p_order_id: string; p_rating: number }
+        Returns: {
+          comment: string | null
+          created_at: string
+          customer_id: string
+          hidden_at: string | null
+          hidden_by: string | null
+          hidden_by_admin: boolean
+          hidden_reason: string | null
+          id: string
+          order_id: string
+          rating: number
+          replied_at: string | null
+          reviewer_name: string | null
+          vendor_id: string
+          vendor_reply: string | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "reviews"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       set_payment_provider_data: {
         Args: {
           p_payment_id: string
@@ -1667,11 +2130,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at: string | null
+          coupon_code: string | null
+          coupon_id: string | null
           created_at: string
           currency: string
           customer_id: string
           delivery_address: Json | null
           delivery_fee: number
+          discount: number
+          discount_funded_by: string | null
+          distance_km: number | null
           fulfillment: string
           id: string
           idempotency_key: string | null
@@ -1683,10 +2151,16 @@ export type Database = {
           payment_status: string
           ready_at: string | null
           refunded_amount: number
+          release_at: string | null
+          scheduled_for: string | null
+          service_fee: number
+          small_order_fee: number
           status: string
           subtotal: number
+          tip: number
           total: number
           updated_at: string
+          vat: number
           vendor_earning: number | null
           vendor_id: string
         }
