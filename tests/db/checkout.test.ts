@@ -404,7 +404,7 @@ describe('stock', () => {
 
     // A cancel before preparing gives the portion back; one after preparing does not.
     const winners = customers.filter((_, i) => results[i].id);
-    await asUser(winners[0].id, (tx) => tx`select public.cancel_order(${won[0].id}::uuid)`);
+    await asUser(winners[0].id, (tx) => tx`select public.cancel_order(${won[0].id!}::uuid)`);
     expect((await serviceSql()`select stock, is_available from public.menu_items where id = ${vendor.suya}`)[0]).toEqual({ stock: 1, is_available: true });
     await setStatus(vendor.owner.id, won[1].id!, 'preparing');
     await setStatus(vendor.owner.id, won[1].id!, 'cancelled', 'burnt');
@@ -653,7 +653,7 @@ describe('money with every component', () => {
         for (const s of statuses) await d.tx`select public.update_order_status(${orderId}::uuid, ${s}, ${reason})`;
       };
       const order = async (id: string) => (await d.tx`select * from public.orders where id = ${id}`)[0];
-      const ledger = async (id: string) => Object.fromEntries((await d.tx`select type, amount from public.platform_ledger where order_id = ${id}`).map((r) => [r.type, Number(r.amount)]));
+      const ledger = async (id: string): Promise<Record<string, number>> => Object.fromEntries((await d.tx`select type, amount from public.platform_ledger where order_id = ${id}`).map((r) => [r.type, Number(r.amount)]));
       const earned = async (id: string) => Number((await d.tx`select coalesce(sum(t.amount), 0) as s from public.wallet_transactions t where t.order_id = ${id} and t.type = 'order_earning'`)[0].s);
 
       // 1. Platform-funded 10% off, delivery, tip, default fees: completed.
@@ -725,7 +725,7 @@ describe('money with every component', () => {
     // Vendor: 330000 + 50000 + 20000 - round(330000 x 0.15); the platform-funded discount is not the vendor's.
     expect(out.r1.earned).toBe(330000 + 50000 + 20000 - 49500);
     expect(out.r1.ledger).toEqual({ commission: 49500, service_fee: 16500, vat_payable: 4988, discount_borne: -33000 });
-    expect(out.r1.earned + Object.values(out.r1.ledger).reduce((a, b) => a + b, 0)).toBe(out.r1.order.total);
+    expect(out.r1.earned + Object.values(out.r1.ledger as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(out.r1.order.total);
 
     // 2: 300000 - 30000 (vendor) + service 15000 + VAT round(1125): commission on 270000.
     expect(out.r2.order).toEqual({ subtotal: 300000, discount: 30000, delivery_fee: 0, service_fee: 15000, small_order_fee: 0, vat: 1125, tip: 0, total: 286125 });
