@@ -632,7 +632,8 @@ begin
   if priced.subtotal < v.min_order_amount then
     perform private.fail('below_min_order', format('%s needs a subtotal of at least %s kobo.', v.name, v.min_order_amount));
   end if;
-  if v_tip * 2 > priced.subtotal then
+  -- Compared by division so a huge tip cannot overflow: tip <= floor(subtotal / 2).
+  if v_tip > priced.subtotal / 2 then
     perform private.fail('tip_out_of_range', format('A tip can be at most half the subtotal (%s kobo).', priced.subtotal / 2));
   end if;
 

@@ -370,6 +370,7 @@ describe('tips', () => {
     const args = { vendorId: vendor.id, items: [{ menu_item_id: vendor.suya, quantity: 1 }], fulfillment: 'pickup' };
     expect((await errorOf(quote(c.id, { ...args, tip: -1 }))).message).toBe('tip_out_of_range');
     expect((await errorOf(quote(c.id, { ...args, tip: 75001 }))).message).toBe('tip_out_of_range');
+    expect((await errorOf(quote(c.id, { ...args, tip: '9223372036854775807' as unknown as number }))).message).toBe('tip_out_of_range');
     expect((await errorOf(placeOrder(c.id, { ...args, tip: 75001 }))).message).toBe('tip_out_of_range');
     expect(breakdown(await quote(c.id, { ...args, tip: 75000 }))).toMatchObject({ tip: 75000, total: 225000 });
   });
