@@ -1509,3 +1509,21 @@ $$;
 comment on function public.reorder(uuid) is 'For the order''s customer: {vendor_id, fulfillment, quote, unavailable}. quote prices the order''s lines that can still be bought at today''s prices, as quote_order does (null when none can); unavailable lists the others [{name, menu_item_id, quantity, reason: item_not_found|item_unavailable|item_out_of_stock|invalid_modifier|invalid_modifier_selection}]. Errors: order_not_found (P0002), and those of quote_order (e.g. vendor_closed).';
 revoke execute on function public.reorder(uuid) from public, anon;
 grant execute on function public.reorder(uuid) to authenticated;
+
+-- ============================================================================
+-- Admin: the platform's money by kind, per Lagos day
+-- ============================================================================
+
+create view admin.platform_daily with (security_invoker = true) as
+select (l.created_at at time zone 'Africa/Lagos')::date as day,
+       sum(l.amount) filter (where l.type = 'commission')::bigint as commission,
+       sum(l.amount) filter (where l.type = 'service_fee')::bigint as service_fees,
+       sum(l.amount) filter (where l.type = 'small_order_fee')::bigint as small_order_fees,
+       sum(l.amount) filter (where l.type = 'vat_payable')::bigint as vat_payable,
+       sum(l.amount) filter (where l.type = 'discount_borne')::bigint as discounts_borne,
+       sum(l.amount) filter (where l.type in ('refund_borne', 'commission_reversal', 'receivable_written_off'))::bigint as refunds_and_losses,
+       sum(l.amount) filter (where l.type <> 'vat_payable')::bigint as net_revenue
+from public.platform_ledger l
+group by 1
+order by 1 desc;
+comment on view admin.platform_daily is 'Per Lagos day, the platform ledger by kind: commission, service and small-order fees, VAT payable (owed to the tax authority, not revenue), platform-funded discounts, refunds and losses borne; net_revenue is everything but VAT.';

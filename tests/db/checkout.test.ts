@@ -712,9 +712,12 @@ describe('money with every component', () => {
       await check('platform refund after completion');
 
       await d.owner();
+      const [daily] = await d.tx`select * from admin.platform_daily where day = (now() at time zone 'Africa/Lagos')::date`;
+      const [sums] = await d.tx`select sum(amount) filter (where type = 'vat_payable') as vat, sum(amount) filter (where type <> 'vat_payable') as net
+                                from public.platform_ledger where (created_at at time zone 'Africa/Lagos')::date = (now() at time zone 'Africa/Lagos')::date`;
       const stock = (await d.tx`select stock from public.menu_items where id = ${vendor.suya}`)[0].stock;
       const types = (await d.tx`select distinct type from public.platform_ledger where order_id in ${d.tx([o1.id, o2.id, o3.id, o5.id, o6.id])} order by 1`).map((r) => r.type);
-      return { steps, msg: msg.payload, r1, r2, r3, r5, adaBefore, adaAfter, released, stock, types };
+      return { steps, daily, sums, msg: msg.payload, r1, r2, r3, r5, adaBefore, adaAfter, released, stock, types };
     });
 
     expect(out.steps.filter((s) => !s.endsWith(': balanced'))).toEqual([]);
@@ -750,6 +753,8 @@ describe('money with every component', () => {
     expect(out.r5.ledger.refund_borne).toBeLessThan(0);
 
     expect(out.stock).toBe(100 - 1 - 2 - 1 - 1);
+    expect(out.daily).toMatchObject({ vat_payable: out.sums.vat, net_revenue: out.sums.net });
+    expect(Number(out.daily.discounts_borne)).toBeLessThanOrEqual(-33000);
     expect(out.types).toEqual(['commission', 'commission_reversal', 'discount_borne', 'refund_borne', 'service_fee', 'small_order_fee', 'vat_payable']);
   });
 });
