@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asAnon, asService, asUser, serviceSql, type Tx } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
+import { testClient, userAccessToken } from '../helpers/supabase.ts';
 import {
   createAdmin, createCustomer, createVendor, errorOf, fundWallet, jollofWithChicken, payByCard, placeOrder, setStatus, VI,
   walletBalance, type OrderRow, type PlaceOrderArgs, type TestUser, type TestVendor,
@@ -210,6 +211,27 @@ describe('the breakdown with the default fees', () => {
     expect(breakdown(o)).toMatchObject({ subtotal: 150000, total: 150000, tip: 0, discount: 0 });
     const [q] = await asUser(c.id, (tx) => tx`select public.quote_order(${vendor.id}::uuid, ${JSON.stringify([{ menu_item_id: vendor.suya, quantity: 1 }])}::text::jsonb, 'pickup') as q`);
     expect(Number(q.q.total)).toBe(150000);
+  });
+});
+
+describe('through the API (supabase-js)', () => {
+  it('takes the new named parameters and answers refusals with a 4xx, code and sentence', async () => {
+    const vendor = await createVendor();
+    const c = await customerWithMoney();
+    const tip10 = await coupon({ kind: 'percent', value: 10 });
+    const client = testClient({ global: { headers: { Authorization: `Bearer ${await userAccessToken(c.id)}` } } });
+    const items = [{ menu_item_id: vendor.suya, quantity: 2 }];
+    const q = await client.rpc('quote_order', { p_vendor_id: vendor.id, p_items: items, p_fulfillment: 'pickup', p_coupon_code: tip10.code, p_tip: 10000 });
+    expect(q.error).toBeNull();
+    expect(breakdown(q.data)).toMatchObject({ subtotal: 300000, discount: 30000, tip: 10000, total: 280000 });
+    const placed = await client.rpc('place_order', { p_vendor_id: vendor.id, p_items: items, p_fulfillment: 'pickup', p_address_id: null, p_payment_method: 'wallet', p_coupon_code: tip10.code, p_tip: 10000 });
+    expect(placed.error).toBeNull();
+    expect(breakdown(placed.data)).toMatchObject({ total: 280000 });
+    const refused = await client.rpc('place_order', { p_vendor_id: vendor.id, p_items: items, p_fulfillment: 'pickup', p_address_id: null, p_payment_method: 'wallet', p_tip: 200000 });
+    expect(refused.status).toBe(400);
+    expect(refused.error).toMatchObject({ message: 'tip_out_of_range', details: expect.stringContaining('half the subtotal') });
+    const late = await client.rpc('quote_order', { p_vendor_id: vendor.id, p_items: items, p_fulfillment: 'pickup', p_scheduled_for: new Date(Date.now() + 8 * 86400_000).toISOString() });
+    expect(late.error).toMatchObject({ message: 'invalid_schedule' });
   });
 });
 
