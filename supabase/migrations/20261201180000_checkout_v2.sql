@@ -530,6 +530,10 @@ begin
   if v_tip < 0 then
     perform private.fail('tip_out_of_range', 'A tip cannot be negative.');
   end if;
+  -- A blank code is no coupon (forms send empty strings).
+  if char_length(p_coupon_code) <= 64 then
+    p_coupon_code := nullif(trim(p_coupon_code), '');
+  end if;
   if p_coupon_code is not null and (char_length(p_coupon_code) > 64 or trim(p_coupon_code) !~ '^[A-Za-z0-9_-]{3,32}$') then
     perform private.fail('coupon_invalid', 'This coupon code does not exist.');
   end if;
@@ -800,7 +804,7 @@ begin
   -- A coupon with limits is taken under a lock before pricing, so the counts
   -- price_order reads (in a snapshot taken after the lock) are exact: the
   -- coupon row when all customers share a limit, else this customer's use of it.
-  if char_length(p_coupon_code) <= 64 then
+  if nullif(trim(p_coupon_code), '') is not null and char_length(p_coupon_code) <= 64 then
     select id, max_redemptions, per_customer_limit into c from public.coupons where upper(code) = upper(trim(p_coupon_code));
     if c.max_redemptions is not null then
       perform 1 from public.coupons where id = c.id for no key update;

@@ -288,6 +288,7 @@ describe('coupons', () => {
     expect(o).toMatchObject({ coupon_id: pct.id, coupon_code: pct.code, discount_funded_by: 'platform' });
     const [r] = await serviceSql()`select discount, customer_id, released_at from public.coupon_redemptions where order_id = ${o.id}`;
     expect(r).toEqual({ discount: '18518', customer_id: c.id, released_at: null });
+    expect(breakdown(await quote(c.id, { vendorId: vendor.id, items: suya(vendor), fulfillment: 'pickup', couponCode: '  ' }))).toMatchObject({ discount: 0, total: 150000 });
     const capped = await coupon({ kind: 'percent', value: 50, max_discount: 10000 });
     expect(Number((await quote(c.id, { vendorId: vendor.id, items: suya(vendor), fulfillment: 'pickup', couponCode: capped.code })).discount)).toBe(10000);
   });
