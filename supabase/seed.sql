@@ -231,8 +231,51 @@ select public.place_order('00000000-0000-4000-b000-000000000011',
   '[{"menu_item_id": "00000000-0000-4000-c000-000000001102", "quantity": 1}, {"menu_item_id": "00000000-0000-4000-c000-000000001104", "quantity": 2}]',
   'delivery', '00000000-0000-4000-e000-000000000041', 'stripe', 'Gate code 4411', 'seed-chioma-2');
 
+-- Bayo: shawarma for pickup with a tip, picked up, and reviewed.
+select pg_temp.act_as('00000000-0000-4000-a000-348000000003');
+select public.place_order('00000000-0000-4000-b000-000000000014',
+  '[{"menu_item_id": "00000000-0000-4000-c000-000000001401", "quantity": 1, "modifier_ids": ["00000000-0000-4000-c300-000000014011"]}]',
+  'pickup', null, 'wallet', null, 'seed-bayo-3', p_tip => 30000);
+select pg_temp.act_as('00000000-0000-4000-a000-348000000014');
+select pg_temp.advance('seed-bayo-3', array['preparing', 'ready', 'completed']);
+
+-- Reviews of the completed orders (Mama Cass Kitchen and Shawarma Hub), and a reply.
+select pg_temp.act_as('00000000-0000-4000-a000-348000000002');
+select public.review_order(id, 5, 'Best party jollof on the Island, still hot on arrival.') from public.orders where idempotency_key = 'seed-ada-1';
+select pg_temp.act_as('00000000-0000-4000-a000-348000000003');
+select public.review_order(id, 4, 'Generous shawarma; a little heavy on the garlic sauce.') from public.orders where idempotency_key = 'seed-bayo-3';
+select pg_temp.act_as('00000000-0000-4000-a000-348000000014');
+select public.reply_to_review(r.id, 'Thank you, Bayo! Ask for light sauce next time.')
+from public.reviews r join public.orders o on o.id = r.order_id where o.idempotency_key = 'seed-bayo-3';
+
+-- Ada's favourite.
+select pg_temp.act_as('00000000-0000-4000-a000-348000000002');
+insert into public.favourite_vendors (user_id, vendor_id) values ('00000000-0000-4000-a000-348000000002', '00000000-0000-4000-b000-000000000011');
+
 select set_config('request.jwt.claims', '', false);
 
 insert into public.notification_preferences (user_id, push_enabled, sms_enabled) values
   ('00000000-0000-4000-a000-348000000002', true, true),
   ('00000000-0000-4000-a000-348000000011', true, true);
+
+-- ============================================================================
+-- Checkout v2: coupons, stock, a closure
+-- ============================================================================
+-- WELCOME10: 10% off anywhere (platform-funded), up to NGN 1,000, once per customer.
+-- CASS500: NGN 500 off at Mama Cass Kitchen from NGN 3,000 (vendor-funded), 100 uses.
+insert into public.coupons (code, kind, value, max_discount, min_subtotal, per_customer_limit, max_redemptions, vendor_id, funded_by) values
+  ('WELCOME10', 'percent', 10, 100000, 0, 1, null, null, 'platform'),
+  ('CASS500', 'fixed', 50000, null, 300000, 2, 100, '00000000-0000-4000-b000-000000000011', 'vendor');
+
+-- Mama Cass Kitchen counts its moi moi: 12 portions left.
+update public.menu_items set stock = 12 where id = '00000000-0000-4000-c000-000000001105';
+
+-- Amala Sky closes for a family event next week (Lagos days).
+insert into public.vendor_closures (vendor_id, starts_at, ends_at, reason)
+select '00000000-0000-4000-b000-000000000013',
+       (date_trunc('day', now() at time zone 'Africa/Lagos') + interval '7 days') at time zone 'Africa/Lagos',
+       (date_trunc('day', now() at time zone 'Africa/Lagos') + interval '9 days') at time zone 'Africa/Lagos',
+       'Family event: back in two days';
+
+-- Ratings come from visible reviews only: the figures typed into the vendor rows above give way to them.
+select private.refresh_vendor_rating(id) from public.vendors where id::text like '00000000-0000-4000-b000-%';

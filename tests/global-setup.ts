@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { startStack } from '../stack/index.ts';
 import { freePort } from '../stack/postgres.ts';
@@ -20,6 +21,7 @@ export default async function setup(project: TestProject) {
       jwtSecret: process.env.SUPABASE_JWT_SECRET ?? '',
       embedded: false,
     } satisfies StackEnv);
+    await feeFreePlatform(process.env.SUPABASE_DB_URL);
     return;
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rambini-test-'));
@@ -29,6 +31,7 @@ export default async function setup(project: TestProject) {
     await fakes.close();
     throw err;
   });
+  await feeFreePlatform(stack.config.dbUrl);
   project.provide('fakes', fakes.env);
   project.provide('stack', {
     url: stack.config.apiUrl,
@@ -43,4 +46,20 @@ export default async function setup(project: TestProject) {
     await fakes.close();
     await rm(dataDir, { recursive: true, force: true });
   };
+}
+
+/**
+ * The suite runs on a platform without service fee, small-order fee and VAT,
+ * so every amount the v1 tests assert (total = subtotal + delivery fee) keeps
+ * its meaning. The checkout tests (tests/db/checkout.test.ts) set the fees they
+ * exercise inside their own transactions, which roll back, so files running in
+ * parallel never see them.
+ */
+async function feeFreePlatform(dbUrl: string): Promise<void> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql`update public.platform_settings set service_fee_rate = 0, small_order_fee = 0, vat_rate = 0`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }

@@ -6,7 +6,10 @@
 // in separate round trips), run as the database owner inside one transaction.
 // Both produce the same rows and fire the same triggers. A third run, the floor,
 // writes those rows with nothing left to decide: its ratio bounds what any
-// place_order could reach against this baseline on this machine.
+// place_order could reach against this baseline on this machine. All of them
+// pay the platform's default fees (service fee, VAT). A fourth run is checkout
+// v2 at full stretch: a platform coupon, a tip and a stock-tracked item (target:
+// at least 0.8 of plain place_order's throughput in the same run).
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { printComparison, runConcurrent, type BenchContext, type RunResult } from './harness.ts';
@@ -19,6 +22,8 @@ const MAX_SECONDS = 20;
 
 interface Menu {
   vendorId: string;
+  coupon: string;
+  zobo: string;
   jollof: string;
   suya: string;
   chicken: string;
@@ -58,7 +63,11 @@ async function setUp(sql: postgres.Sql): Promise<Fixture> {
     const [chicken] = await sql`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${v.id}, ${protein.id}, 'Chicken', 80000) returning id`;
     await sql`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${v.id}, ${protein.id}, 'Beef', 60000)`;
     const [plantain] = await sql`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${v.id}, ${extras.id}, 'Plantain', 30000) returning id`;
-    vendors.push({ vendorId: v.id, jollof: jollof.id, suya: suya.id, chicken: chicken.id, plantain: plantain.id });
+    // Checkout v2: a platform coupon without limits (no lock) and plenty of tracked stock.
+    const coupon = `BENCH${process.pid % 100000}X${i}`;
+    await sql`insert into public.coupons (code, kind, value, per_customer_limit) values (${coupon}, 'percent', 10, null)`;
+    const [zobo] = await sql`insert into public.menu_items (vendor_id, name, price, stock) values (${v.id}, 'Zobo', 50000, 1000000) returning id`;
+    vendors.push({ vendorId: v.id, coupon, zobo: zobo.id, jollof: jollof.id, suya: suya.id, chicken: chicken.id, plantain: plantain.id });
   }
   return { vendors, users };
 }
@@ -73,7 +82,20 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       { menu_item_id: m.suya, quantity: 1, modifier_ids: [] as string[] },
     ];
     const baskets = f.vendors.map((m) => JSON.stringify(basket(m)));
-    const expectedTotal = (250000 + 80000 + 30000) * 2 + 150000 + 50000;
+    const basketsV2 = f.vendors.map((m) => JSON.stringify([...basket(m), { menu_item_id: m.zobo, quantity: 1 }]));
+    // The fees as place_order computes them (see the checkout migration for the rounding).
+    const [fees] = await sql`select service_fee_rate, service_fee_cap, small_order_threshold, small_order_fee, vat_rate from public.platform_settings`;
+    const priceFees = (subtotal: number, deliveryFee: number) => {
+      const service = Math.min(Math.round(subtotal * Number(fees.service_fee_rate)), Number(fees.service_fee_cap));
+      const small = subtotal < Number(fees.small_order_threshold) ? Number(fees.small_order_fee) : 0;
+      const vat = Math.round((service + small + deliveryFee) * Number(fees.vat_rate));
+      return { service, small, vat, total: subtotal + deliveryFee + service + small + vat };
+    };
+    const subtotalOf = (250000 + 80000 + 30000) * 2 + 150000;
+    const expectedTotal = priceFees(subtotalOf, 50000).total;
+    const TIP = 50000;
+    const subtotalV2 = subtotalOf + 50000;
+    const expectedV2 = priceFees(subtotalV2, 50000).total - Math.floor(subtotalV2 * 10 / 100) + TIP;
 
     // Each client orders as its own user from one of several vendors, as real
     // traffic does, so runs measure the ordering path rather than the row locks
@@ -84,6 +106,15 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ role: 'authenticated', sub: user.id })}, true)`;
       const [o] = await tx`select total from public.place_order(${m.vendorId}::uuid, ${baskets[client % VENDORS]}::text::jsonb, 'delivery', ${user.addressId}::uuid, 'wallet')`;
       if (Number(o.total) !== expectedTotal) throw new Error(`place_order priced ${o.total}, expected ${expectedTotal}`);
+    });
+
+    const rpcV2 = (client: number) => sql.begin(async (tx) => {
+      const user = f.users[client % USERS];
+      const m = f.vendors[client % VENDORS];
+      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ role: 'authenticated', sub: user.id })}, true)`;
+      const [o] = await tx`select total from public.place_order(${m.vendorId}::uuid, ${basketsV2[client % VENDORS]}::text::jsonb, 'delivery', ${user.addressId}::uuid, 'wallet',
+                                                                p_coupon_code => ${m.coupon}, p_tip => ${TIP}::bigint)`;
+      if (Number(o.total) !== expectedV2) throw new Error(`place_order (v2) priced ${o.total}, expected ${expectedV2}`);
     });
 
     const clientSide = (client: number) => sql.begin(async (tx) => {
@@ -103,13 +134,17 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       });
       const subtotal = lines.reduce((s, l) => s + l.lineTotal, 0);
       const fee = Number(v.base_delivery_fee);
+      const [st] = await tx`select service_fee_rate, service_fee_cap, small_order_threshold, small_order_fee, vat_rate from public.platform_settings`;
+      if (Number(st.service_fee_rate) !== Number(fees.service_fee_rate)) throw new Error('settings changed');
+      const charged = priceFees(subtotal, fee);
       const [w] = await tx`select id, balance from public.wallets where user_id = ${user.id} for update`;
-      if (Number(w.balance) < subtotal + fee) throw new Error('insufficient_funds');
+      if (Number(w.balance) < charged.total) throw new Error('insufficient_funds');
       const [o] = await tx`
-        insert into public.orders (customer_id, vendor_id, status, fulfillment, address_id, delivery_address, currency, subtotal, delivery_fee, total,
-                                   commission_rate, commission, payment_method, payment_status, paid_at)
+        insert into public.orders (customer_id, vendor_id, status, fulfillment, address_id, delivery_address, currency, subtotal, delivery_fee,
+                                   service_fee, small_order_fee, vat, total, commission_rate, commission, payment_method, payment_status, paid_at)
         values (${user.id}, ${m.vendorId}, 'new', 'delivery', ${addr.id}, ${tx.json({ label: addr.label, line1: addr.line1, city: addr.city, lat: addr.lat, lng: addr.lng })},
-                ${v.currency}, ${subtotal}, ${fee}, ${subtotal + fee}, ${v.commission_rate}, ${Math.round(subtotal * Number(v.commission_rate))}, 'wallet', 'paid', now())
+                ${v.currency}, ${subtotal}, ${fee}, ${charged.service}, ${charged.small}, ${charged.vat}, ${charged.total},
+                ${v.commission_rate}, ${Math.round(subtotal * Number(v.commission_rate))}, 'wallet', 'paid', now())
         returning id, number, total`;
       for (const l of lines) {
         await tx`insert into public.order_items (order_id, menu_item_id, name, unit_price, modifiers, modifiers_total, quantity, line_total, position)
@@ -139,10 +174,11 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       await tx`select set_config('role', 'postgres', true), set_config('request.jwt.claims', ${JSON.stringify({ role: 'authenticated', sub: user.id })}, true)`;
       const [o] = await tx`
         with o as (
-          insert into public.orders (customer_id, vendor_id, status, fulfillment, address_id, delivery_address, currency, subtotal, delivery_fee, total,
-                                     commission_rate, commission, payment_method, payment_status, paid_at)
+          insert into public.orders (customer_id, vendor_id, status, fulfillment, address_id, delivery_address, currency, subtotal, delivery_fee,
+                                     service_fee, small_order_fee, vat, total, commission_rate, commission, payment_method, payment_status, paid_at)
           values (${user.id}, ${q.vendor_id}, 'new', 'delivery', ${q.address_id}, ${tx.json(q.delivery_address)},
-                  ${q.currency}, ${q.subtotal}, ${q.delivery_fee}, ${q.total}, ${q.commission_rate}, ${q.commission}, 'wallet', 'paid', now())
+                  ${q.currency}, ${q.subtotal}, ${q.delivery_fee}, ${q.service_fee}, ${q.small_order_fee}, ${q.vat}, ${q.total},
+                  ${q.commission_rate}, ${q.commission}, 'wallet', 'paid', now())
           returning id, number, total
         ), items as (
           insert into public.order_items (order_id, menu_item_id, name, unit_price, modifiers, modifiers_total, quantity, line_total, position)
@@ -163,19 +199,24 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
     // Warm every path (plans, caches) outside the measurement.
     for (let i = 0; i < 20; i++) {
       await rpc(i);
+      await rpcV2(i);
       await clientSide(i);
       await writesOnly(i);
     }
 
-    const results: Record<number, { base: RunResult; ours: RunResult; floor: RunResult }> = {};
+    const results: Record<number, { base: RunResult; ours: RunResult; v2: RunResult; floor: RunResult }> = {};
     for (const clients of [1, 16] as const) {
       const base = await runConcurrent('client-side pricing, many round trips', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => clientSide(c));
       const ours = await runConcurrent('place_order RPC as authenticated', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => rpc(c));
+      const v2 = await runConcurrent('place_order + coupon, tip, tracked stock', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => rpcV2(c));
       const floor = await runConcurrent('floor: same rows, prices known, 1 statement', { clients, totalOps: OPS[clients], maxSeconds: MAX_SECONDS }, (c) => writesOnly(c));
-      results[clients] = { base, ours, floor };
+      results[clients] = { base, ours, v2, floor };
     }
-    printComparison('place_order by wallet, 1 client', results[1].base, [results[1].ours, results[1].floor], log);
-    printComparison('place_order by wallet, 16 clients', results[16].base, [results[16].ours, results[16].floor], log);
+    for (const clients of [1, 16] as const) {
+      const r = results[clients];
+      printComparison(`place_order by wallet, ${clients} client${clients > 1 ? 's' : ''}`, r.base, [r.ours, r.v2, r.floor], log);
+      log(`  checkout v2 / plain place_order: ${(r.v2.opsPerSec / r.ours.opsPerSec).toFixed(2)} (target >= 0.80)`);
+    }
     const [books] = await sql`select balanced from admin.money_conservation`;
     log(`  money conservation after the runs: ${books.balanced ? 'balanced' : 'NOT BALANCED'}`);
   } finally {

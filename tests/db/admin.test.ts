@@ -70,7 +70,7 @@ describe('admin RPCs', () => {
 
   it('keeps reports in the unexposed admin schema', async () => {
     const views = await serviceSql()`select table_name from information_schema.views where table_schema = 'admin' order by 1`;
-    expect(views.map((v) => v.table_name)).toEqual(['commission_by_vendor', 'daily_cash', 'daily_sales', 'money_conservation', 'orders_by_status', 'payouts_awaiting_approval', 'receivables', 'refunds']);
+    expect(views.map((v) => v.table_name)).toEqual(['commission_by_vendor', 'daily_cash', 'daily_sales', 'money_conservation', 'orders_by_status', 'payouts_awaiting_approval', 'platform_daily', 'receivables', 'refunds']);
     const [g] = await serviceSql()`select has_schema_privilege('authenticated', 'admin', 'usage') as a, has_schema_privilege('anon', 'admin', 'usage') as b`;
     expect(g).toEqual({ a: false, b: false });
   });

@@ -149,8 +149,8 @@ describe('security advisor equivalents', () => {
     const serviceOnly = [
       'apply_transfer_status', 'begin_payment', 'cancel_unaccepted_orders', 'claim_card_refunds', 'claim_notification_deliveries', 'claim_payouts',
       'complete_notification_delivery', 'confirm_payment', 'deactivate_device_tokens', 'expire_unpaid_orders', 'payments_to_reconcile',
-      'record_card_refund_result', 'record_payment_failure', 'record_payout_send_error', 'record_provider_refund', 'save_payout_account',
-      'set_payment_provider_data',
+      'record_card_refund_result', 'record_payment_failure', 'record_payout_send_error', 'record_provider_refund', 'release_scheduled_orders',
+      'save_payout_account', 'set_payment_provider_data',
     ];
     for (const r of rows) {
       expect({ fn: r.proname, anon: r.anon, auth: r.auth }).toEqual({ fn: r.proname, anon: false, auth: !serviceOnly.includes(r.proname) });

@@ -109,6 +109,9 @@ export interface PlaceOrderArgs {
   paymentMethod?: string;
   note?: string | null;
   idempotencyKey?: string | null;
+  couponCode?: string | null;
+  tip?: number;
+  scheduledFor?: string | Date | null;
 }
 
 export type OrderRow = Record<string, any> & { id: string; number: string; status: string; total: string | number };
@@ -120,7 +123,8 @@ export async function placeOrder(userId: string, a: PlaceOrderArgs): Promise<Ord
       p_vendor_id => ${a.vendorId}::uuid, p_items => ${JSON.stringify(a.items)}::text::jsonb,
       p_fulfillment => ${a.fulfillment ?? 'delivery'}, p_address_id => ${a.addressId ?? null}::uuid,
       p_payment_method => ${a.paymentMethod ?? 'wallet'}, p_note => ${a.note ?? null},
-      p_idempotency_key => ${a.idempotencyKey ?? null})`);
+      p_idempotency_key => ${a.idempotencyKey ?? null}, p_coupon_code => ${a.couponCode ?? null},
+      p_tip => ${a.tip ?? 0}::bigint, p_scheduled_for => ${a.scheduledFor ?? null}::timestamptz)`);
   return o as OrderRow;
 }
 

@@ -158,7 +158,7 @@ describe('refusals: a clear code and nothing written', () => {
   });
 
   it('refuses anonymous callers and suspended users', async () => {
-    const [{ anon }] = await serviceSql()`select has_function_privilege('anon', 'public.place_order(uuid, jsonb, text, uuid, text, text, text)', 'execute') as anon`;
+    const [{ anon }] = await serviceSql()`select has_function_privilege('anon', 'public.place_order(uuid, jsonb, text, uuid, text, text, text, text, bigint, timestamptz)', 'execute') as anon`;
     expect(anon).toBe(false);
     const suspended = await createCustomer();
     await fundWallet(suspended.id, 1_000_000);

@@ -73,7 +73,6 @@ beforeAll(async () => {
   const sql = serviceSql();
   await sql`delete from public.wallets where user_id = ${orphan.id}`;
   await sql`delete from public.profiles where id = ${orphan.id}`;
-  const [hours] = await sql`insert into public.vendor_hours (vendor_id, weekday, opens_at, closes_at) values (${x.id}, 1, '08:00', '22:00') returning id`;
   const [cat] = await sql`select id from public.menu_categories where vendor_id = ${x.id}`;
   const [group] = await sql`select id from public.modifier_groups where vendor_id = ${x.id} limit 1`;
   const [item] = await sql`select id from public.order_items where order_id = ${order.id}`;
@@ -98,12 +97,28 @@ beforeAll(async () => {
   await sql`select public.claim_payouts(${x.owner.id}::uuid, ${payout.id}::uuid)`;
   await sql`select public.apply_transfer_status(${payout.reference}, 'success', p_provider_event_id => ${'transfer.success:' + payout.id})`;
   const [pevt] = await sql`select id from public.payout_events where payout_id = ${payout.id}`;
+  // Checkout v2: a coupon of X and a platform one, A's use of X's on a new
+  // order, a closure of X, A's review of the completed order (and a hidden
+  // one), A's favourite.
+  const [coupon] = await sql`insert into public.coupons (code, kind, value, vendor_id, funded_by, per_customer_limit) values (${'RLSX' + x.id.slice(0, 8)}, 'fixed', 1000, ${x.id}, 'vendor', null) returning id`;
+  const [platformCoupon] = await sql`insert into public.coupons (code, kind, value) values (${'RLSP' + x.id.slice(0, 8)}, 'percent', 10) returning id`;
+  const couponOrder = await placeOrder(a.id, { vendorId: x.id, items: [{ menu_item_id: x.suya, quantity: 1 }], fulfillment: 'pickup', couponCode: 'rlsx' + x.id.slice(0, 8) });
+  const [redemption] = await sql`select id from public.coupon_redemptions where order_id = ${couponOrder.id}`;
+  const [closure] = await sql`insert into public.vendor_closures (vendor_id, starts_at, ends_at, reason) values (${x.id}, now() + interval '30 days', now() + interval '31 days', 'Sallah') returning id`;
+  const [review] = await asUser(a.id, (tx) => tx`select id from public.review_order(${done.id}::uuid, 4, 'Good suya')`);
+  const hiddenDone = await placeOrder(a.id, { vendorId: x.id, items: [{ menu_item_id: x.suya, quantity: 1 }], fulfillment: 'pickup' });
+  for (const s of ['preparing', 'ready', 'completed']) await setStatus(x.owner.id, hiddenDone.id, s);
+  const [hidden] = await asUser(a.id, (tx) => tx`select id from public.review_order(${hiddenDone.id}::uuid, 1, 'Rude')`);
+  await asUser(admin.id, (tx) => tx`select public.admin_hide_review(${hidden.id}::uuid, 'abusive')`);
+  await sql`insert into public.favourite_vendors (user_id, vendor_id) values (${a.id}, ${x.id})`;
+  const [hours] = await sql`insert into public.vendor_hours (vendor_id, weekday, opens_at, closes_at) values (${x.id}, 1, '08:00', '22:00') returning id`;
   ids = {
     delivery: delivery.id,
     A: a.id, addressA: a.addressId, orphan: orphan.id, doomed: doomed.id, X: x.id, Y: y.id, order: order.id, hours: hours.id,
     category: cat.id, group: group.id, item: item.id, event: event.id, wtx: wtx.id, note: note.id, ledger: ledger.id,
     payment: payment.id, pevent: pevent.id, device: device.id, refund: refund.id, receivable: receivable.id,
     account: account.id, payout: payout.id, payoutEvent: pevt.id,
+    coupon: coupon.id, platformCoupon: platformCoupon.id, redemption: redemption.id, closure: closure.id, review: review.id, hidden: hidden.id,
   };
   claims = {
     anon: { role: 'anon' },
@@ -197,6 +212,35 @@ function matrix(): Record<string, Check[]> {
       { op: 'delete', allowed: ['A', 'service'], run: async (tx) => count(await tx`delete from public.notification_type_preferences where user_id = ${ids.A} returning 1`) },
     ],
     notification_deliveries: readOnly('notification_deliveries', 'delivery', ['A', 'admin', 'service'], 'last_error'),
+    platform_settings: [
+      { op: 'select', allowed: ALL, run: async (tx) => count(await tx`select 1 from public.platform_settings`) },
+      { op: 'insert', allowed: [], prelude: (tx) => tx`delete from public.platform_settings`, run: async (tx) => count(await tx`insert into public.platform_settings default values returning 1`) },
+      { op: 'update', allowed: ['admin', 'service'], run: async (tx) => count(await tx`update public.platform_settings set service_fee_cap = service_fee_cap returning 1`) },
+      { op: 'delete', allowed: [], run: async (tx) => count(await tx`delete from public.platform_settings returning 1`) },
+    ],
+    vendor_closures: catalogue('vendor_closures', 'closure', (tx) => tx`insert into public.vendor_closures (vendor_id, starts_at, ends_at) values (${ids.X}, now() + interval '60 days', now() + interval '61 days') returning 1`, (tx) => tx`update public.vendor_closures set reason = 'Eid' where id = ${ids.closure} returning 1`),
+    coupons: [
+      { op: 'select', allowed: ['X', 'admin', 'service'], run: sel('public.coupons', 'id', by('coupon')) },
+      { op: 'select', label: 'platform', allowed: ['admin', 'service'], run: sel('public.coupons', 'id', by('platformCoupon')) },
+      { op: 'insert', allowed: ['X', 'admin', 'service'], run: async (tx) => count(await tx`insert into public.coupons (code, kind, value, vendor_id, funded_by) values ('RLS-NEW-1', 'percent', 5, ${ids.X}, 'vendor') returning 1`) },
+      { op: 'insert', label: 'platform-funded', allowed: ['admin', 'service'], run: async (tx) => count(await tx`insert into public.coupons (code, kind, value, vendor_id, funded_by) values ('RLS-NEW-2', 'percent', 5, ${ids.X}, 'platform') returning 1`) },
+      { op: 'update', allowed: ['X', 'admin', 'service'], run: async (tx) => count(await tx`update public.coupons set is_active = false where id = ${ids.coupon} returning 1`) },
+      { op: 'update', label: 'to platform-funded', allowed: ['admin', 'service'], run: async (tx) => count(await tx`update public.coupons set funded_by = 'platform' where id = ${ids.coupon} returning 1`) },
+      { op: 'update', label: 'platform', allowed: ['admin', 'service'], run: async (tx) => count(await tx`update public.coupons set is_active = false where id = ${ids.platformCoupon} returning 1`) },
+      { op: 'delete', allowed: ['admin', 'service'], run: async (tx) => count(await tx`delete from public.coupons where id = ${ids.platformCoupon} returning 1`) },
+      { op: 'delete', label: 'own', allowed: ['X', 'admin', 'service'], prelude: (tx) => tx`insert into public.coupons (id, code, kind, value, vendor_id, funded_by) values ('00000000-0000-4000-9000-00000000c0de', 'RLS-DEL-1', 'fixed', 100, ${ids.X}, 'vendor')`, run: async (tx) => count(await tx`delete from public.coupons where id = '00000000-0000-4000-9000-00000000c0de' returning 1`) },
+    ],
+    coupon_redemptions: readOnly('coupon_redemptions', 'redemption', ['A', 'X', 'admin', 'service'], 'discount'),
+    reviews: [
+      ...readOnly('reviews', 'review', ALL, 'rating'),
+      { op: 'select', label: 'hidden', allowed: ['A', 'X', 'admin', 'service'], run: sel('public.reviews', 'id', by('hidden')) },
+    ],
+    favourite_vendors: [
+      { op: 'select', allowed: ['A', 'service'], run: async (tx) => count(await tx`select 1 from public.favourite_vendors where user_id = ${ids.A}`) },
+      { op: 'insert', allowed: ['A', 'service'], run: async (tx) => count(await tx`insert into public.favourite_vendors (user_id, vendor_id) values (${ids.A}, ${ids.Y}) returning 1`) },
+      { op: 'update', allowed: ['service'], run: async (tx) => count(await tx`update public.favourite_vendors set created_at = now() where user_id = ${ids.A} returning 1`) },
+      { op: 'delete', allowed: ['A', 'service'], run: async (tx) => count(await tx`delete from public.favourite_vendors where user_id = ${ids.A} returning 1`) },
+    ],
     device_tokens: [
       { op: 'select', allowed: ['A', 'service'], run: sel('public.device_tokens', 'id', by('device')) },
       { op: 'insert', allowed: ['A', 'service'], run: async (tx) => count(await tx`insert into public.device_tokens (user_id, token, platform) values (${ids.A}, 'fcm-token-of-a-0002', 'ios') returning 1`) },

@@ -33,6 +33,13 @@ describe.runIf(stackEnv().embedded)('seed', () => {
              (select array_agg(distinct status order by status) from public.orders where idempotency_key like 'seed-%') as statuses`;
     expect(c).toMatchObject({ vendors: 6, active: 5, with_hours: 4, items: 19, modifiers: 16, addresses: 4 });
     expect(c.statuses).toEqual(['awaiting_payment', 'cancelled', 'completed', 'new', 'out_for_delivery', 'preparing']);
+    const [v2] = await serviceSql()`
+      select (select array_agg(funded_by order by code) from public.coupons where code in ('WELCOME10', 'CASS500')) as coupons,
+             (select count(*) from public.menu_items where vendor_id::text like '00000000-0000-4000-b000-%' and stock is not null)::int as stocked,
+             (select count(*) from public.vendor_closures where vendor_id::text like '00000000-0000-4000-b000-%' and starts_at > now())::int as closures,
+             (select count(distinct vendor_id) from public.reviews where vendor_id::text like '00000000-0000-4000-b000-%')::int as reviewed,
+             (select count(*) from public.vendors where id::text like '00000000-0000-4000-b000-%' and rating_count > 0)::int as rated`;
+    expect(v2).toEqual({ coupons: ['vendor', 'platform'], stocked: 1, closures: 1, reviewed: 2, rated: 2 });
     const wallets = await serviceSql()`select balance from public.wallets where user_id in ('00000000-0000-4000-a000-348000000002', '00000000-0000-4000-a000-348000000003')`;
     expect(wallets.every((w) => Number(w.balance) > 0)).toBe(true);
   });

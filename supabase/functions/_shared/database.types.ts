@@ -65,12 +65,120 @@ export type Database = {
           },
         ]
       }
+      coupon_redemptions: {
+        Row: {
+          coupon_id: string
+          created_at: string
+          customer_id: string
+          discount: number
+          id: string
+          order_id: string
+          released_at: string | null
+        }
+        Insert: {
+          coupon_id: string
+          created_at?: string
+          customer_id: string
+          discount: number
+          id?: string
+          order_id: string
+          released_at?: string | null
+        }
+        Update: {
+          coupon_id?: string
+          created_at?: string
+          customer_id?: string
+          discount?: number
+          id?: string
+          order_id?: string
+          released_at?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "coupon_redemptions_coupon_id_fkey"
+            columns: ["coupon_id"]
+            isOneToOne: false
+            referencedRelation: "coupons"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "coupon_redemptions_customer_id_fkey"
+            columns: ["customer_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "coupon_redemptions_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: true
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      coupons: {
+        Row: {
+          code: string
+          created_at: string
+          ends_at: string | null
+          funded_by: string
+          id: string
+          is_active: boolean
+          kind: string
+          max_discount: number | null
+          max_redemptions: number | null
+          min_subtotal: number
+          per_customer_limit: number | null
+          starts_at: string
+          value: number
+          vendor_id: string | null
+        }
+        Insert: {
+          code: string
+          created_at?: string
+          ends_at?: string | null
+          funded_by?: string
+          id?: string
+          is_active?: boolean
+          kind: string
+          max_discount?: number | null
+          max_redemptions?: number | null
+          min_subtotal?: number
+          per_customer_limit?: number | null
+          starts_at?: string
+          value?: number
+          vendor_id?: string | null
+        }
+        Update: {
+          code?: string
+          created_at?: string
+          ends_at?: string | null
+          funded_by?: string
+          id?: string
+          is_active?: boolean
+          kind?: string
+          max_discount?: number | null
+          max_redemptions?: number | null
+          min_subtotal?: number
+          per_customer_limit?: number | null
+          starts_at?: string
+          value?: number
+          vendor_id?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "coupons_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       device_tokens: {
         Row: {
-          active: boolean
           created_at: string
-          deactivated_at: string | null
-          deactivated_reason: string | null
           id: string
           last_seen_at: string
           platform: string
@@ -78,10 +186,7 @@ export type Database = {
           user_id: string
         }
         Insert: {
-          active?: boolean
           created_at?: string
-          deactivated_at?: string | null
-          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform: string
@@ -89,10 +194,7 @@ export type Database = {
           user_id?: string
         }
         Update: {
-          active?: boolean
           created_at?: string
-          deactivated_at?: string | null
-          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform?: string
@@ -105,6 +207,39 @@ export type Database = {
             columns: ["user_id"]
             isOneToOne: false
             referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      favourite_vendors: {
+        Row: {
+          created_at: string
+          user_id: string
+          vendor_id: string
+        }
+        Insert: {
+          created_at?: string
+          user_id?: string
+          vendor_id: string
+        }
+        Update: {
+          created_at?: string
+          user_id?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "favourite_vendors_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "favourite_vendors_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
             referencedColumns: ["id"]
           },
         ]
@@ -152,6 +287,7 @@ export type Database = {
           name: string
           price: number
           sort_order: number
+          stock: number | null
           updated_at: string
           vendor_id: string
         }
@@ -165,6 +301,7 @@ export type Database = {
           name: string
           price: number
           sort_order?: number
+          stock?: number | null
           updated_at?: string
           vendor_id: string
         }
@@ -178,6 +315,7 @@ export type Database = {
           name?: string
           price?: number
           sort_order?: number
+          stock?: number | null
           updated_at?: string
           vendor_id?: string
         }
@@ -294,72 +432,6 @@ export type Database = {
           },
         ]
       }
-      notification_deliveries: {
-        Row: {
-          attempts: number
-          channel: string
-          claim_id: string | null
-          claimed_until: string | null
-          created_at: string
-          id: string
-          last_error: string | null
-          next_attempt_at: string
-          notification_id: string
-          provider_message_id: string | null
-          sent_at: string | null
-          status: string
-          updated_at: string
-          user_id: string
-        }
-        Insert: {
-          attempts?: number
-          channel: string
-          claim_id?: string | null
-          claimed_until?: string | null
-          created_at?: string
-          id?: string
-          last_error?: string | null
-          next_attempt_at?: string
-          notification_id: string
-          provider_message_id?: string | null
-          sent_at?: string | null
-          status?: string
-          updated_at?: string
-          user_id: string
-        }
-        Update: {
-          attempts?: number
-          channel?: string
-          claim_id?: string | null
-          claimed_until?: string | null
-          created_at?: string
-          id?: string
-          last_error?: string | null
-          next_attempt_at?: string
-          notification_id?: string
-          provider_message_id?: string | null
-          sent_at?: string | null
-          status?: string
-          updated_at?: string
-          user_id?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "notification_deliveries_notification_id_fkey"
-            columns: ["notification_id"]
-            isOneToOne: false
-            referencedRelation: "notifications"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "notification_deliveries_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
       notification_preferences: {
         Row: {
           announcements: boolean
@@ -393,38 +465,6 @@ export type Database = {
             foreignKeyName: "notification_preferences_user_id_fkey"
             columns: ["user_id"]
             isOneToOne: true
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
-      notification_type_preferences: {
-        Row: {
-          channel: string
-          enabled: boolean
-          type: string
-          updated_at: string
-          user_id: string
-        }
-        Insert: {
-          channel: string
-          enabled: boolean
-          type: string
-          updated_at?: string
-          user_id?: string
-        }
-        Update: {
-          channel?: string
-          enabled?: boolean
-          type?: string
-          updated_at?: string
-          user_id?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "notification_type_preferences_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: false
             referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
@@ -546,6 +586,7 @@ export type Database = {
           order_id: string
           position: number
           quantity: number
+          stock_reserved: boolean
           unit_price: number
         }
         Insert: {
@@ -558,6 +599,7 @@ export type Database = {
           order_id: string
           position: number
           quantity: number
+          stock_reserved?: boolean
           unit_price: number
         }
         Update: {
@@ -570,6 +612,7 @@ export type Database = {
           order_id?: string
           position?: number
           quantity?: number
+          stock_reserved?: boolean
           unit_price?: number
         }
         Relationships: [
@@ -601,11 +644,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at: string | null
+          coupon_code: string | null
+          coupon_id: string | null
           created_at: string
           currency: string
           customer_id: string
           delivery_address: Json | null
           delivery_fee: number
+          discount: number
+          discount_funded_by: string | null
+          distance_km: number | null
           fulfillment: string
           id: string
           idempotency_key: string | null
@@ -617,10 +665,16 @@ export type Database = {
           payment_status: string
           ready_at: string | null
           refunded_amount: number
+          release_at: string | null
+          scheduled_for: string | null
+          service_fee: number
+          small_order_fee: number
           status: string
           subtotal: number
+          tip: number
           total: number
           updated_at: string
+          vat: number
           vendor_earning: number | null
           vendor_id: string
         }
@@ -635,11 +689,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at?: string | null
+          coupon_code?: string | null
+          coupon_id?: string | null
           created_at?: string
           currency: string
           customer_id: string
           delivery_address?: Json | null
           delivery_fee: number
+          discount?: number
+          discount_funded_by?: string | null
+          distance_km?: number | null
           fulfillment: string
           id?: string
           idempotency_key?: string | null
@@ -651,10 +710,16 @@ export type Database = {
           payment_status: string
           ready_at?: string | null
           refunded_amount?: number
+          release_at?: string | null
+          scheduled_for?: string | null
+          service_fee?: number
+          small_order_fee?: number
           status: string
           subtotal: number
+          tip?: number
           total: number
           updated_at?: string
+          vat?: number
           vendor_earning?: number | null
           vendor_id: string
         }
@@ -669,11 +734,16 @@ export type Database = {
           commission?: number
           commission_rate?: number
           completed_at?: string | null
+          coupon_code?: string | null
+          coupon_id?: string | null
           created_at?: string
           currency?: string
           customer_id?: string
           delivery_address?: Json | null
           delivery_fee?: number
+          discount?: number
+          discount_funded_by?: string | null
+          distance_km?: number | null
           fulfillment?: string
           id?: string
           idempotency_key?: string | null
@@ -685,10 +755,16 @@ export type Database = {
           payment_status?: string
           ready_at?: string | null
           refunded_amount?: number
+          release_at?: string | null
+          scheduled_for?: string | null
+          service_fee?: number
+          small_order_fee?: number
           status?: string
           subtotal?: number
+          tip?: number
           total?: number
           updated_at?: string
+          vat?: number
           vendor_earning?: number | null
           vendor_id?: string
         }
@@ -705,6 +781,13 @@ export type Database = {
             columns: ["cancelled_by"]
             isOneToOne: false
             referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "orders_coupon_id_fkey"
+            columns: ["coupon_id"]
+            isOneToOne: false
+            referencedRelation: "coupons"
             referencedColumns: ["id"]
           },
           {
@@ -836,247 +919,6 @@ export type Database = {
           },
         ]
       }
-      payout_accounts: {
-        Row: {
-          account_name: string
-          account_number: string
-          bank_code: string
-          bank_name: string
-          created_at: string
-          currency: string
-          id: string
-          recipient_code: string
-          updated_at: string
-          user_id: string
-          vendor_id: string
-          verified_at: string
-        }
-        Insert: {
-          account_name: string
-          account_number: string
-          bank_code: string
-          bank_name: string
-          created_at?: string
-          currency?: string
-          id?: string
-          recipient_code: string
-          updated_at?: string
-          user_id: string
-          vendor_id: string
-          verified_at?: string
-        }
-        Update: {
-          account_name?: string
-          account_number?: string
-          bank_code?: string
-          bank_name?: string
-          created_at?: string
-          currency?: string
-          id?: string
-          recipient_code?: string
-          updated_at?: string
-          user_id?: string
-          vendor_id?: string
-          verified_at?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "payout_accounts_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: true
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "payout_accounts_vendor_id_fkey"
-            columns: ["vendor_id"]
-            isOneToOne: false
-            referencedRelation: "vendors"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
-      payout_events: {
-        Row: {
-          created_at: string
-          event_type: string
-          id: string
-          outcome: string
-          payload: Json | null
-          payout_id: string | null
-          provider_event_id: string
-        }
-        Insert: {
-          created_at?: string
-          event_type: string
-          id?: string
-          outcome: string
-          payload?: Json | null
-          payout_id?: string | null
-          provider_event_id: string
-        }
-        Update: {
-          created_at?: string
-          event_type?: string
-          id?: string
-          outcome?: string
-          payload?: Json | null
-          payout_id?: string | null
-          provider_event_id?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "payout_events_payout_id_fkey"
-            columns: ["payout_id"]
-            isOneToOne: false
-            referencedRelation: "payouts"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
-      payouts: {
-        Row: {
-          account_name: string
-          account_number: string
-          amount: number
-          approved_at: string | null
-          approved_by: string | null
-          attempts: number
-          bank_name: string
-          created_at: string
-          currency: string
-          failure_reason: string | null
-          finished_at: string | null
-          hold_entry_id: string
-          id: string
-          idempotency_key: string | null
-          last_error: string | null
-          paid_at: string | null
-          payout_account_id: string | null
-          recipient_code: string
-          reference: string
-          rejected_at: string | null
-          rejected_by: string | null
-          release_entry_id: string | null
-          sent_at: string | null
-          status: string
-          transfer_code: string | null
-          updated_at: string
-          user_id: string
-          vendor_id: string
-        }
-        Insert: {
-          account_name: string
-          account_number: string
-          amount: number
-          approved_at?: string | null
-          approved_by?: string | null
-          attempts?: number
-          bank_name: string
-          created_at?: string
-          currency?: string
-          failure_reason?: string | null
-          finished_at?: string | null
-          hold_entry_id: string
-          id?: string
-          idempotency_key?: string | null
-          last_error?: string | null
-          paid_at?: string | null
-          payout_account_id?: string | null
-          recipient_code: string
-          reference?: string
-          rejected_at?: string | null
-          rejected_by?: string | null
-          release_entry_id?: string | null
-          sent_at?: string | null
-          status: string
-          transfer_code?: string | null
-          updated_at?: string
-          user_id: string
-          vendor_id: string
-        }
-        Update: {
-          account_name?: string
-          account_number?: string
-          amount?: number
-          approved_at?: string | null
-          approved_by?: string | null
-          attempts?: number
-          bank_name?: string
-          created_at?: string
-          currency?: string
-          failure_reason?: string | null
-          finished_at?: string | null
-          hold_entry_id?: string
-          id?: string
-          idempotency_key?: string | null
-          last_error?: string | null
-          paid_at?: string | null
-          payout_account_id?: string | null
-          recipient_code?: string
-          reference?: string
-          rejected_at?: string | null
-          rejected_by?: string | null
-          release_entry_id?: string | null
-          sent_at?: string | null
-          status?: string
-          transfer_code?: string | null
-          updated_at?: string
-          user_id?: string
-          vendor_id?: string
-        }
-        Relationships: [
-          {
-            foreignKeyName: "payouts_approved_by_fkey"
-            columns: ["approved_by"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "payouts_hold_entry_id_fkey"
-            columns: ["hold_entry_id"]
-            isOneToOne: false
-            referencedRelation: "wallet_transactions"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "payouts_payout_account_id_fkey"
-            columns: ["payout_account_id"]
-            isOneToOne: false
-            referencedRelation: "payout_accounts"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "payouts_rejected_by_fkey"
-            columns: ["rejected_by"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "payouts_release_entry_id_fkey"
-            columns: ["release_entry_id"]
-            isOneToOne: false
-            referencedRelation: "wallet_transactions"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "payouts_user_id_fkey"
-            columns: ["user_id"]
-            isOneToOne: false
-            referencedRelation: "profiles"
-            referencedColumns: ["id"]
-          },
-          {
-            foreignKeyName: "payouts_vendor_id_fkey"
-            columns: ["vendor_id"]
-            isOneToOne: false
-            referencedRelation: "vendors"
-            referencedColumns: ["id"]
-          },
-        ]
-      }
       platform_ledger: {
         Row: {
           amount: number
@@ -1108,6 +950,47 @@ export type Database = {
             columns: ["order_id"]
             isOneToOne: false
             referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      platform_settings: {
+        Row: {
+          id: boolean
+          service_fee_cap: number
+          service_fee_rate: number
+          small_order_fee: number
+          small_order_threshold: number
+          updated_at: string
+          updated_by: string | null
+          vat_rate: number
+        }
+        Insert: {
+          id?: boolean
+          service_fee_cap?: number
+          service_fee_rate?: number
+          small_order_fee?: number
+          small_order_threshold?: number
+          updated_at?: string
+          updated_by?: string | null
+          vat_rate?: number
+        }
+        Update: {
+          id?: boolean
+          service_fee_cap?: number
+          service_fee_rate?: number
+          small_order_fee?: number
+          small_order_threshold?: number
+          updated_at?: string
+          updated_by?: string | null
+          vat_rate?: number
+        }
+        Relationships: [
+          {
+            foreignKeyName: "platform_settings_updated_by_fkey"
+            columns: ["updated_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
         ]
@@ -1314,6 +1197,121 @@ export type Database = {
           },
         ]
       }
+      reviews: {
+        Row: {
+          comment: string | null
+          created_at: string
+          customer_id: string
+          hidden_at: string | null
+          hidden_by: string | null
+          hidden_by_admin: boolean
+          hidden_reason: string | null
+          id: string
+          order_id: string
+          rating: number
+          replied_at: string | null
+          reviewer_name: string | null
+          vendor_id: string
+          vendor_reply: string | null
+        }
+        Insert: {
+          comment?: string | null
+          created_at?: string
+          customer_id: string
+          hidden_at?: string | null
+          hidden_by?: string | null
+          hidden_by_admin?: boolean
+          hidden_reason?: string | null
+          id?: string
+          order_id: string
+          rating: number
+          replied_at?: string | null
+          reviewer_name?: string | null
+          vendor_id: string
+          vendor_reply?: string | null
+        }
+        Update: {
+          comment?: string | null
+          created_at?: string
+          customer_id?: string
+          hidden_at?: string | null
+          hidden_by?: string | null
+          hidden_by_admin?: boolean
+          hidden_reason?: string | null
+          id?: string
+          order_id?: string
+          rating?: number
+          replied_at?: string | null
+          reviewer_name?: string | null
+          vendor_id?: string
+          vendor_reply?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "reviews_customer_id_fkey"
+            columns: ["customer_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "reviews_hidden_by_fkey"
+            columns: ["hidden_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "reviews_order_id_fkey"
+            columns: ["order_id"]
+            isOneToOne: true
+            referencedRelation: "orders"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "reviews_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      vendor_closures: {
+        Row: {
+          created_at: string
+          ends_at: string
+          id: string
+          reason: string | null
+          starts_at: string
+          vendor_id: string
+        }
+        Insert: {
+          created_at?: string
+          ends_at: string
+          id?: string
+          reason?: string | null
+          starts_at: string
+          vendor_id: string
+        }
+        Update: {
+          created_at?: string
+          ends_at?: string
+          id?: string
+          reason?: string | null
+          starts_at?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "vendor_closures_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       vendor_hours: {
         Row: {
           closes_at: string
@@ -1354,6 +1352,7 @@ export type Database = {
           accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
+          base_delivery_km: number
           commission_rate: number
           created_at: string
           cuisines: string[]
@@ -1368,6 +1367,7 @@ export type Database = {
           min_order_amount: number
           name: string
           owner_id: string
+          per_km_fee: number
           phone: string | null
           prep_time_minutes: number
           rating: number | null
@@ -1382,6 +1382,7 @@ export type Database = {
           accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
+          base_delivery_km?: number
           commission_rate?: number
           created_at?: string
           cuisines?: string[]
@@ -1396,6 +1397,7 @@ export type Database = {
           min_order_amount?: number
           name: string
           owner_id?: string
+          per_km_fee?: number
           phone?: string | null
           prep_time_minutes?: number
           rating?: number | null
@@ -1409,6 +1411,7 @@ export type Database = {
           accept_within_minutes?: number
           address_line?: string | null
           base_delivery_fee?: number
+          base_delivery_km?: number
           commission_rate?: number
           created_at?: string
           cuisines?: string[]
@@ -1423,6 +1426,7 @@ export type Database = {
           min_order_amount?: number
           name?: string
           owner_id?: string
+          per_km_fee?: number
           phone?: string | null
           prep_time_minutes?: number
           rating?: number | null
@@ -1579,84 +1583,31 @@ export type Database = {
           isSetofReturn: false
         }
       }
-      admin_approve_payout: {
-        Args: { p_payout_id: string }
-        Returns: {
-          account_name: string
-          account_number: string
-          amount: number
-          approved_at: string | null
-          approved_by: string | null
-          attempts: number
-          bank_name: string
-          created_at: string
-          currency: string
-          failure_reason: string | null
-          finished_at: string | null
-          hold_entry_id: string
-          id: string
-          idempotency_key: string | null
-          last_error: string | null
-          paid_at: string | null
-          payout_account_id: string | null
-          recipient_code: string
-          reference: string
-          rejected_at: string | null
-          rejected_by: string | null
-          release_entry_id: string | null
-          sent_at: string | null
-          status: string
-          transfer_code: string | null
-          updated_at: string
-          user_id: string
-          vendor_id: string
-        }
-        SetofOptions: {
-          from: "*"
-          to: "payouts"
-          isOneToOne: true
-          isSetofReturn: false
-        }
-      }
       admin_broadcast: {
         Args: { p_audience?: string; p_body: string; p_title: string }
         Returns: number
       }
-      admin_reject_payout: {
-        Args: { p_payout_id: string; p_reason: string }
+      admin_hide_review: {
+        Args: { p_reason: string; p_review_id: string }
         Returns: {
-          account_name: string
-          account_number: string
-          amount: number
-          approved_at: string | null
-          approved_by: string | null
-          attempts: number
-          bank_name: string
+          comment: string | null
           created_at: string
-          currency: string
-          failure_reason: string | null
-          finished_at: string | null
-          hold_entry_id: string
+          customer_id: string
+          hidden_at: string | null
+          hidden_by: string | null
+          hidden_by_admin: boolean
+          hidden_reason: string | null
           id: string
-          idempotency_key: string | null
-          last_error: string | null
-          paid_at: string | null
-          payout_account_id: string | null
-          recipient_code: string
-          reference: string
-          rejected_at: string | null
-          rejected_by: string | null
-          release_entry_id: string | null
-          sent_at: string | null
-          status: string
-          transfer_code: string | null
-          updated_at: string
-          user_id: string
+          order_id: string
+          rating: number
+          replied_at: string | null
+          reviewer_name: string | null
           vendor_id: string
+          vendor_reply: string | null
         }
         SetofOptions: {
           from: "*"
-          to: "payouts"
+          to: "reviews"
           isOneToOne: true
           isSetofReturn: false
         }
@@ -1685,6 +1636,7 @@ export type Database = {
           accept_within_minutes: number
           address_line: string | null
           base_delivery_fee: number
+          base_delivery_km: number
           commission_rate: number
           created_at: string
           cuisines: string[]
@@ -1699,6 +1651,7 @@ export type Database = {
           min_order_amount: number
           name: string
           owner_id: string
+          per_km_fee: number
           phone: string | null
           prep_time_minutes: number
           rating: number | null
@@ -1736,19 +1689,6 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
-      }
-      apply_transfer_status: {
-        Args: {
-          p_amount?: number
-          p_currency?: string
-          p_payload?: Json
-          p_provider_event_id?: string
-          p_reason?: string
-          p_reference: string
-          p_status: string
-          p_transfer_code?: string
-        }
-        Returns: Json
       }
       begin_payment: {
         Args: {
@@ -1795,11 +1735,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at: string | null
+          coupon_code: string | null
+          coupon_id: string | null
           created_at: string
           currency: string
           customer_id: string
           delivery_address: Json | null
           delivery_fee: number
+          discount: number
+          discount_funded_by: string | null
+          distance_km: number | null
           fulfillment: string
           id: string
           idempotency_key: string | null
@@ -1811,10 +1756,16 @@ export type Database = {
           payment_status: string
           ready_at: string | null
           refunded_amount: number
+          release_at: string | null
+          scheduled_for: string | null
+          service_fee: number
+          small_order_fee: number
           status: string
           subtotal: number
+          tip: number
           total: number
           updated_at: string
+          vat: number
           vendor_earning: number | null
           vendor_id: string
         }
@@ -1842,73 +1793,6 @@ export type Database = {
           refund_id: string
         }[]
       }
-      claim_notification_deliveries: {
-        Args: { p_ids?: string[]; p_lease_seconds?: number; p_limit?: number }
-        Returns: {
-          attempts: number
-          body: string
-          channel: string
-          claim_id: string
-          data: Json
-          email: string
-          id: string
-          notification_id: string
-          phone: string
-          title: string
-          tokens: string[]
-          type: string
-          user_id: string
-        }[]
-      }
-      claim_payouts: {
-        Args: { p_limit?: number; p_payout_id?: string; p_user_id: string }
-        Returns: {
-          account_name: string
-          account_number: string
-          amount: number
-          approved_at: string | null
-          approved_by: string | null
-          attempts: number
-          bank_name: string
-          created_at: string
-          currency: string
-          failure_reason: string | null
-          finished_at: string | null
-          hold_entry_id: string
-          id: string
-          idempotency_key: string | null
-          last_error: string | null
-          paid_at: string | null
-          payout_account_id: string | null
-          recipient_code: string
-          reference: string
-          rejected_at: string | null
-          rejected_by: string | null
-          release_entry_id: string | null
-          sent_at: string | null
-          status: string
-          transfer_code: string | null
-          updated_at: string
-          user_id: string
-          vendor_id: string
-        }[]
-        SetofOptions: {
-          from: "*"
-          to: "payouts"
-          isOneToOne: false
-          isSetofReturn: true
-        }
-      }
-      complete_notification_delivery: {
-        Args: {
-          p_claim_id: string
-          p_error?: string
-          p_id: string
-          p_outcome: string
-          p_provider_message_id?: string
-        }
-        Returns: string
-      }
       confirm_payment: {
         Args: {
           p_amount: number
@@ -1920,10 +1804,6 @@ export type Database = {
           p_reference: string
         }
         Returns: Json
-      }
-      deactivate_device_tokens: {
-        Args: { p_reason: string; p_tokens: string[] }
-        Returns: number
       }
       expire_unpaid_orders: {
         Args: Record<PropertyKey, never>
@@ -1945,6 +1825,7 @@ export type Database = {
           base_delivery_fee: number
           cuisines: string[]
           currency: string
+          delivery_fee: number
           delivery_radius_km: number
           description: string
           distance_km: number
@@ -1976,11 +1857,14 @@ export type Database = {
       place_order: {
         Args: {
           p_address_id: string
+          p_coupon_code?: string
           p_fulfillment: string
           p_idempotency_key?: string
           p_items: Json
           p_note?: string
           p_payment_method: string
+          p_scheduled_for?: string
+          p_tip?: number
           p_vendor_id: string
         }
         Returns: {
@@ -1994,11 +1878,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at: string | null
+          coupon_code: string | null
+          coupon_id: string | null
           created_at: string
           currency: string
           customer_id: string
           delivery_address: Json | null
           delivery_fee: number
+          discount: number
+          discount_funded_by: string | null
+          distance_km: number | null
           fulfillment: string
           id: string
           idempotency_key: string | null
@@ -2010,10 +1899,16 @@ export type Database = {
           payment_status: string
           ready_at: string | null
           refunded_amount: number
+          release_at: string | null
+          scheduled_for: string | null
+          service_fee: number
+          small_order_fee: number
           status: string
           subtotal: number
+          tip: number
           total: number
           updated_at: string
+          vat: number
           vendor_earning: number | null
           vendor_id: string
         }
@@ -2027,8 +1922,11 @@ export type Database = {
       quote_order: {
         Args: {
           p_address_id?: string
+          p_coupon_code?: string
           p_fulfillment: string
           p_items: Json
+          p_scheduled_for?: string
+          p_tip?: number
           p_vendor_id: string
         }
         Returns: Json
@@ -2079,45 +1977,6 @@ export type Database = {
           p_reference: string
         }
         Returns: Json
-      }
-      record_payout_send_error: {
-        Args: { p_error: string; p_reference: string }
-        Returns: {
-          account_name: string
-          account_number: string
-          amount: number
-          approved_at: string | null
-          approved_by: string | null
-          attempts: number
-          bank_name: string
-          created_at: string
-          currency: string
-          failure_reason: string | null
-          finished_at: string | null
-          hold_entry_id: string
-          id: string
-          idempotency_key: string | null
-          last_error: string | null
-          paid_at: string | null
-          payout_account_id: string | null
-          recipient_code: string
-          reference: string
-          rejected_at: string | null
-          rejected_by: string | null
-          release_entry_id: string | null
-          sent_at: string | null
-          status: string
-          transfer_code: string | null
-          updated_at: string
-          user_id: string
-          vendor_id: string
-        }
-        SetofOptions: {
-          from: "*"
-          to: "payouts"
-          isOneToOne: true
-          isSetofReturn: false
-        }
       }
       record_provider_refund: {
         Args: {
@@ -2172,91 +2031,57 @@ export type Database = {
           isSetofReturn: false
         }
       }
-      register_device: {
-        Args: { p_platform: string; p_token: string }
+      release_scheduled_orders: {
+        Args: Record<PropertyKey, never>
+        Returns: number
+      }
+      reorder: { Args: { p_order_id: string }; Returns: Json }
+      reply_to_review: {
+        Args: { p_reply: string; p_review_id: string }
         Returns: {
-          active: boolean
+          comment: string | null
           created_at: string
-          deactivated_at: string | null
-          deactivated_reason: string | null
+          customer_id: string
+          hidden_at: string | null
+          hidden_by: string | null
+          hidden_by_admin: boolean
+          hidden_reason: string | null
           id: string
-          last_seen_at: string
-          platform: string
-          token: string
-          user_id: string
+          order_id: string
+          rating: number
+          replied_at: string | null
+          reviewer_name: string | null
+          vendor_id: string
+          vendor_reply: string | null
         }
         SetofOptions: {
           from: "*"
-          to: "device_tokens"
+          to: "reviews"
           isOneToOne: true
           isSetofReturn: false
         }
       }
-      request_payout: {
-        Args: { p_amount: number; p_idempotency_key?: string }
+      review_order: {
+        Args: { p_comment?: string; p_order_id: string; p_rating: number }
         Returns: {
-          account_name: string
-          account_number: string
-          amount: number
-          approved_at: string | null
-          approved_by: string | null
-          attempts: number
-          bank_name: string
+          comment: string | null
           created_at: string
-          currency: string
-          failure_reason: string | null
-          finished_at: string | null
-          hold_entry_id: string
+          customer_id: string
+          hidden_at: string | null
+          hidden_by: string | null
+          hidden_by_admin: boolean
+          hidden_reason: string | null
           id: string
-          idempotency_key: string | null
-          last_error: string | null
-          paid_at: string | null
-          payout_account_id: string | null
-          recipient_code: string
-          reference: string
-          rejected_at: string | null
-          rejected_by: string | null
-          release_entry_id: string | null
-          sent_at: string | null
-          status: string
-          transfer_code: string | null
-          updated_at: string
-          user_id: string
+          order_id: string
+          rating: number
+          replied_at: string | null
+          reviewer_name: string | null
           vendor_id: string
+          vendor_reply: string | null
         }
         SetofOptions: {
           from: "*"
-          to: "payouts"
-          isOneToOne: true
-          isSetofReturn: false
-        }
-      }
-      save_payout_account: {
-        Args: {
-          p_account_name: string
-          p_account_number: string
-          p_bank_code: string
-          p_bank_name: string
-          p_recipient_code: string
-          p_user_id: string
-        }
-        Returns: {
-          account_name: string
-          account_number: string
-          bank_code: string
-          bank_name: string
-          created_at: string
-          currency: string
-          id: string
-          recipient_code: string
-          updated_at: string
-          user_id: string
-          vendor_id: string
-          verified_at: string
-        }
-        SetofOptions: {
-          from: "*"
-          to: "payout_accounts"
+          to: "reviews"
           isOneToOne: true
           isSetofReturn: false
         }
@@ -2292,7 +2117,6 @@ export type Database = {
           isSetofReturn: false
         }
       }
-      unregister_device: { Args: { p_token: string }; Returns: boolean }
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
@@ -2306,11 +2130,16 @@ export type Database = {
           commission: number
           commission_rate: number
           completed_at: string | null
+          coupon_code: string | null
+          coupon_id: string | null
           created_at: string
           currency: string
           customer_id: string
           delivery_address: Json | null
           delivery_fee: number
+          discount: number
+          discount_funded_by: string | null
+          distance_km: number | null
           fulfillment: string
           id: string
           idempotency_key: string | null
@@ -2322,10 +2151,16 @@ export type Database = {
           payment_status: string
           ready_at: string | null
           refunded_amount: number
+          release_at: string | null
+          scheduled_for: string | null
+          service_fee: number
+          small_order_fee: number
           status: string
           subtotal: number
+          tip: number
           total: number
           updated_at: string
+          vat: number
           vendor_earning: number | null
           vendor_id: string
         }
