@@ -178,7 +178,10 @@ export type Database = {
       }
       device_tokens: {
         Row: {
+          active: boolean
           created_at: string
+          deactivated_at: string | null
+          deactivated_reason: string | null
           id: string
           last_seen_at: string
           platform: string
@@ -186,7 +189,10 @@ export type Database = {
           user_id: string
         }
         Insert: {
+          active?: boolean
           created_at?: string
+          deactivated_at?: string | null
+          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform: string
@@ -194,7 +200,10 @@ export type Database = {
           user_id?: string
         }
         Update: {
+          active?: boolean
           created_at?: string
+          deactivated_at?: string | null
+          deactivated_reason?: string | null
           id?: string
           last_seen_at?: string
           platform?: string
@@ -432,6 +441,72 @@ export type Database = {
           },
         ]
       }
+      notification_deliveries: {
+        Row: {
+          attempts: number
+          channel: string
+          claim_id: string | null
+          claimed_until: string | null
+          created_at: string
+          id: string
+          last_error: string | null
+          next_attempt_at: string
+          notification_id: string
+          provider_message_id: string | null
+          sent_at: string | null
+          status: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          attempts?: number
+          channel: string
+          claim_id?: string | null
+          claimed_until?: string | null
+          created_at?: string
+          id?: string
+          last_error?: string | null
+          next_attempt_at?: string
+          notification_id: string
+          provider_message_id?: string | null
+          sent_at?: string | null
+          status?: string
+          updated_at?: string
+          user_id: string
+        }
+        Update: {
+          attempts?: number
+          channel?: string
+          claim_id?: string | null
+          claimed_until?: string | null
+          created_at?: string
+          id?: string
+          last_error?: string | null
+          next_attempt_at?: string
+          notification_id?: string
+          provider_message_id?: string | null
+          sent_at?: string | null
+          status?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "notification_deliveries_notification_id_fkey"
+            columns: ["notification_id"]
+            isOneToOne: false
+            referencedRelation: "notifications"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "notification_deliveries_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       notification_preferences: {
         Row: {
           announcements: boolean
@@ -465,6 +540,38 @@ export type Database = {
             foreignKeyName: "notification_preferences_user_id_fkey"
             columns: ["user_id"]
             isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      notification_type_preferences: {
+        Row: {
+          channel: string
+          enabled: boolean
+          type: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          channel: string
+          enabled: boolean
+          type: string
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          channel?: string
+          enabled?: boolean
+          type?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "notification_type_preferences_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
             referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
@@ -915,6 +1022,247 @@ export type Database = {
             columns: ["user_id"]
             isOneToOne: false
             referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payout_accounts: {
+        Row: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at: string
+          currency: string
+          id: string
+          recipient_code: string
+          updated_at: string
+          user_id: string
+          vendor_id: string
+          verified_at: string
+        }
+        Insert: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at?: string
+          currency?: string
+          id?: string
+          recipient_code: string
+          updated_at?: string
+          user_id: string
+          vendor_id: string
+          verified_at?: string
+        }
+        Update: {
+          account_name?: string
+          account_number?: string
+          bank_code?: string
+          bank_name?: string
+          created_at?: string
+          currency?: string
+          id?: string
+          recipient_code?: string
+          updated_at?: string
+          user_id?: string
+          vendor_id?: string
+          verified_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payout_accounts_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: true
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payout_accounts_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payout_events: {
+        Row: {
+          created_at: string
+          event_type: string
+          id: string
+          outcome: string
+          payload: Json | null
+          payout_id: string | null
+          provider_event_id: string
+        }
+        Insert: {
+          created_at?: string
+          event_type: string
+          id?: string
+          outcome: string
+          payload?: Json | null
+          payout_id?: string | null
+          provider_event_id: string
+        }
+        Update: {
+          created_at?: string
+          event_type?: string
+          id?: string
+          outcome?: string
+          payload?: Json | null
+          payout_id?: string | null
+          provider_event_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payout_events_payout_id_fkey"
+            columns: ["payout_id"]
+            isOneToOne: false
+            referencedRelation: "payouts"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      payouts: {
+        Row: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        Insert: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at?: string | null
+          approved_by?: string | null
+          attempts?: number
+          bank_name: string
+          created_at?: string
+          currency?: string
+          failure_reason?: string | null
+          finished_at?: string | null
+          hold_entry_id: string
+          id?: string
+          idempotency_key?: string | null
+          last_error?: string | null
+          paid_at?: string | null
+          payout_account_id?: string | null
+          recipient_code: string
+          reference?: string
+          rejected_at?: string | null
+          rejected_by?: string | null
+          release_entry_id?: string | null
+          sent_at?: string | null
+          status: string
+          transfer_code?: string | null
+          updated_at?: string
+          user_id: string
+          vendor_id: string
+        }
+        Update: {
+          account_name?: string
+          account_number?: string
+          amount?: number
+          approved_at?: string | null
+          approved_by?: string | null
+          attempts?: number
+          bank_name?: string
+          created_at?: string
+          currency?: string
+          failure_reason?: string | null
+          finished_at?: string | null
+          hold_entry_id?: string
+          id?: string
+          idempotency_key?: string | null
+          last_error?: string | null
+          paid_at?: string | null
+          payout_account_id?: string | null
+          recipient_code?: string
+          reference?: string
+          rejected_at?: string | null
+          rejected_by?: string | null
+          release_entry_id?: string | null
+          sent_at?: string | null
+          status?: string
+          transfer_code?: string | null
+          updated_at?: string
+          user_id?: string
+          vendor_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "payouts_approved_by_fkey"
+            columns: ["approved_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_hold_entry_id_fkey"
+            columns: ["hold_entry_id"]
+            isOneToOne: false
+            referencedRelation: "wallet_transactions"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_payout_account_id_fkey"
+            columns: ["payout_account_id"]
+            isOneToOne: false
+            referencedRelation: "payout_accounts"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_rejected_by_fkey"
+            columns: ["rejected_by"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_release_entry_id_fkey"
+            columns: ["release_entry_id"]
+            isOneToOne: false
+            referencedRelation: "wallet_transactions"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "payouts_vendor_id_fkey"
+            columns: ["vendor_id"]
+            isOneToOne: false
+            referencedRelation: "vendors"
             referencedColumns: ["id"]
           },
         ]
@@ -1583,6 +1931,45 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      admin_approve_payout: {
+        Args: { p_payout_id: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       admin_broadcast: {
         Args: { p_audience?: string; p_body: string; p_title: string }
         Returns: number
@@ -1608,6 +1995,45 @@ export type Database = {
         SetofOptions: {
           from: "*"
           to: "reviews"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      admin_reject_payout: {
+        Args: { p_payout_id: string; p_reason: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
           isOneToOne: true
           isSetofReturn: false
         }
@@ -1689,6 +2115,19 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      apply_transfer_status: {
+        Args: {
+          p_amount?: number
+          p_currency?: string
+          p_payload?: Json
+          p_provider_event_id?: string
+          p_reason?: string
+          p_reference: string
+          p_status: string
+          p_transfer_code?: string
+        }
+        Returns: Json
       }
       begin_payment: {
         Args: {
@@ -1793,6 +2232,73 @@ export type Database = {
           refund_id: string
         }[]
       }
+      claim_notification_deliveries: {
+        Args: { p_ids?: string[]; p_lease_seconds?: number; p_limit?: number }
+        Returns: {
+          attempts: number
+          body: string
+          channel: string
+          claim_id: string
+          data: Json
+          email: string
+          id: string
+          notification_id: string
+          phone: string
+          title: string
+          tokens: string[]
+          type: string
+          user_id: string
+        }[]
+      }
+      claim_payouts: {
+        Args: { p_limit?: number; p_payout_id?: string; p_user_id: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: false
+          isSetofReturn: true
+        }
+      }
+      complete_notification_delivery: {
+        Args: {
+          p_claim_id: string
+          p_error?: string
+          p_id: string
+          p_outcome: string
+          p_provider_message_id?: string
+        }
+        Returns: string
+      }
       confirm_payment: {
         Args: {
           p_amount: number
@@ -1804,6 +2310,10 @@ export type Database = {
           p_reference: string
         }
         Returns: Json
+      }
+      deactivate_device_tokens: {
+        Args: { p_reason: string; p_tokens: string[] }
+        Returns: number
       }
       expire_unpaid_orders: {
         Args: Record<PropertyKey, never>
@@ -1978,6 +2488,45 @@ export type Database = {
         }
         Returns: Json
       }
+      record_payout_send_error: {
+        Args: { p_error: string; p_reference: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       record_provider_refund: {
         Args: {
           p_amount: number
@@ -2031,6 +2580,26 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      register_device: {
+        Args: { p_platform: string; p_token: string }
+        Returns: {
+          active: boolean
+          created_at: string
+          deactivated_at: string | null
+          deactivated_reason: string | null
+          id: string
+          last_seen_at: string
+          platform: string
+          token: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "device_tokens"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       release_scheduled_orders: {
         Args: Record<PropertyKey, never>
         Returns: number
@@ -2061,6 +2630,45 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      request_payout: {
+        Args: { p_amount: number; p_idempotency_key?: string }
+        Returns: {
+          account_name: string
+          account_number: string
+          amount: number
+          approved_at: string | null
+          approved_by: string | null
+          attempts: number
+          bank_name: string
+          created_at: string
+          currency: string
+          failure_reason: string | null
+          finished_at: string | null
+          hold_entry_id: string
+          id: string
+          idempotency_key: string | null
+          last_error: string | null
+          paid_at: string | null
+          payout_account_id: string | null
+          recipient_code: string
+          reference: string
+          rejected_at: string | null
+          rejected_by: string | null
+          release_entry_id: string | null
+          sent_at: string | null
+          status: string
+          transfer_code: string | null
+          updated_at: string
+          user_id: string
+          vendor_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payouts"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       review_order: {
         Args: { p_comment?: string; p_order_id: string; p_rating: number }
         Returns: {
@@ -2082,6 +2690,36 @@ export type Database = {
         SetofOptions: {
           from: "*"
           to: "reviews"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      save_payout_account: {
+        Args: {
+          p_account_name: string
+          p_account_number: string
+          p_bank_code: string
+          p_bank_name: string
+          p_recipient_code: string
+          p_user_id: string
+        }
+        Returns: {
+          account_name: string
+          account_number: string
+          bank_code: string
+          bank_name: string
+          created_at: string
+          currency: string
+          id: string
+          recipient_code: string
+          updated_at: string
+          user_id: string
+          vendor_id: string
+          verified_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "payout_accounts"
           isOneToOne: true
           isSetofReturn: false
         }
@@ -2117,6 +2755,7 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      unregister_device: { Args: { p_token: string }; Returns: boolean }
       update_order_status: {
         Args: { p_order_id: string; p_reason?: string; p_status: string }
         Returns: {
