@@ -83,7 +83,7 @@ interface Step {
   toCustomerMs: number[];
   pushMs: number[];
   errors: string[];
-  cpu: { node: number; deno: number; pg: number };
+  cpu: { node: number; deno: number; pg: number; generator: number };
   peak: { node: number; deno: number; pg: number };
 }
 
@@ -154,6 +154,7 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
     const orderStep = new Map<string, Step>();
     const paidAt = new Map<string, number>();
     const subscribedAt = new Map<string, number>();
+    let currentStep: Step;
     const inFlight = new Set<Promise<unknown>>();
     const track = (p: Promise<unknown>) => {
       inFlight.add(p);
@@ -162,9 +163,10 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
 
     // Vendors: on each paid order, the kitchen moves it to completion.
     const vendorMoves = (v: (typeof vendors)[number], orderId: string) => track((async () => {
-      const step = orderStep.get(orderId)!;
       for (const status of LIFECYCLE) {
         await new Promise((r) => setTimeout(r, KITCHEN_MS));
+        // The broadcast often arrives before place_order's answer: the step is known by now.
+        const step = orderStep.get(orderId) ?? currentStep;
         const { error } = await v.client.rpc('update_order_status', { p_order_id: orderId, p_status: status });
         if (error) {
           step.errors.push(`update_order_status: ${error.message}`);
@@ -178,12 +180,12 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
       channel.on('broadcast', { event: 'order_created' }, ({ payload }) => {
         const p = payload as { order_id: string; status: string };
         atVendor.set(`${p.order_id}:${p.status}`, Date.now());
-        if (p.status === 'new' && orderStep.has(p.order_id)) vendorMoves(v, p.order_id);
+        if (p.status === 'new') vendorMoves(v, p.order_id);
       });
       channel.on('broadcast', { event: 'status_changed' }, ({ payload }) => {
         const p = payload as { order_id: string; new_status: string };
         atVendor.set(`${p.order_id}:${p.new_status}`, Date.now());
-        if (p.new_status === 'new' && orderStep.has(p.order_id)) vendorMoves(v, p.order_id);
+        if (p.new_status === 'new') vendorMoves(v, p.order_id);
       });
       await subscribe(channel);
       channels.push(channel);
@@ -247,9 +249,10 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
       const deno = childrenOf(stackPid).filter((p) => p !== pgPid && isDeno(p));
       return { node: processCpuTicks([stackPid], false), deno: processCpuTicks(deno, true), pg: processCpuTicks([pgPid], true) };
     };
-    const newStep = (customers: number): Step => ({ customers, started: Date.now(), ended: 0, orders: 0, placeMs: [], toVendorMs: [], toCustomerMs: [], pushMs: [], errors: [], cpu: { node: 0, deno: 0, pg: 0 }, peak: { node: 0, deno: 0, pg: 0 } });
+    const newStep = (customers: number): Step => ({ customers, started: Date.now(), ended: 0, orders: 0, placeMs: [], toVendorMs: [], toCustomerMs: [], pushMs: [], errors: [], cpu: { node: 0, deno: 0, pg: 0, generator: 0 }, peak: { node: 0, deno: 0, pg: 0 } });
     // Warm every path (the Deno workers' start, plans) outside the steps: orders until one by card.
     const warm = newStep(1);
+    currentStep = warm;
     for (let i = 0; i < CARD_EVERY; i++) await lunch(customers[0], warm);
     if (warm.errors.length) throw new Error(`warm-up failed: ${warm.errors.join(' | ')}`);
     await new Promise((r) => setTimeout(r, 2000));
@@ -259,6 +262,8 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
     const runStart = Date.now();
     for (const n of STEPS) {
       const step = newStep(n);
+      currentStep = step;
+      const gen0 = process.cpuUsage();
       steps.push(step);
       const t0 = ticks();
       const sampler = setInterval(() => {
@@ -279,7 +284,8 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
       step.ended = Date.now();
       const t1 = ticks();
       const wall = (step.ended - step.started) / 1000;
-      step.cpu = { node: (t1.node - t0.node) / wall, deno: (t1.deno - t0.deno) / wall, pg: (t1.pg - t0.pg) / wall };
+      const gen = process.cpuUsage(gen0);
+      step.cpu = { node: (t1.node - t0.node) / wall, deno: (t1.deno - t0.deno) / wall, pg: (t1.pg - t0.pg) / wall, generator: (gen.user + gen.system) / 1e4 / wall };
     }
     // Let the last changes and pushes arrive, then look for anything lost.
     const expectedPushes = () => changes.length;
@@ -318,9 +324,9 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
     const p = (xs: number[], q: number) => (xs.length ? percentile([...xs].sort((a, b) => a - b), q).toFixed(0) : '-');
     const rows = steps.map((s) => ({ s, perMin: (s.orders / ((s.ended - s.started) / 1000)) * 60 }));
     log(`\nLunch peak: ${VENDORS} vendors, customers in steps of ${STEPS.join('/')} for ${STEP_SECONDS} s each, every ${CARD_EVERY}th order by card; kitchen pause ${KITCHEN_MS} ms per step; latencies in ms`);
-    log(`  ${'cust'.padStart(4)} ${'orders/min'.padStart(10)} ${'place p50'.padStart(9)} ${'p99'.padStart(6)} ${'→vendor p50'.padStart(11)} ${'p99'.padStart(6)} ${'→customer p50'.padStart(13)} ${'p99'.padStart(6)} ${'push p50'.padStart(8)} ${'p99'.padStart(6)} ${'errors'.padStart(6)} ${'CPU% node/deno/pg'.padStart(18)} ${'peak PSS MB node/deno/pg'.padStart(25)}`);
+    log(`  ${'cust'.padStart(4)} ${'orders/min'.padStart(10)} ${'place p50'.padStart(9)} ${'p99'.padStart(6)} ${'→vendor p50'.padStart(11)} ${'p99'.padStart(6)} ${'→customer p50'.padStart(13)} ${'p99'.padStart(6)} ${'push p50'.padStart(8)} ${'p99'.padStart(6)} ${'errors'.padStart(6)} ${'CPU% node/deno/pg (load gen)'.padStart(28)} ${'peak PSS MB node/deno/pg'.padStart(25)}`);
     for (const { s, perMin } of rows) {
-      log(`  ${String(s.customers).padStart(4)} ${perMin.toFixed(0).padStart(10)} ${p(s.placeMs, 50).padStart(9)} ${p(s.placeMs, 99).padStart(6)} ${p(s.toVendorMs, 50).padStart(11)} ${p(s.toVendorMs, 99).padStart(6)} ${p(s.toCustomerMs, 50).padStart(13)} ${p(s.toCustomerMs, 99).padStart(6)} ${p(s.pushMs, 50).padStart(8)} ${p(s.pushMs, 99).padStart(6)} ${String(s.errors.length).padStart(6)} ${`${s.cpu.node.toFixed(0)}/${s.cpu.deno.toFixed(0)}/${s.cpu.pg.toFixed(0)}`.padStart(18)} ${`${mb(s.peak.node)}/${mb(s.peak.deno)}/${mb(s.peak.pg)}`.padStart(25)}`);
+      log(`  ${String(s.customers).padStart(4)} ${perMin.toFixed(0).padStart(10)} ${p(s.placeMs, 50).padStart(9)} ${p(s.placeMs, 99).padStart(6)} ${p(s.toVendorMs, 50).padStart(11)} ${p(s.toVendorMs, 99).padStart(6)} ${p(s.toCustomerMs, 50).padStart(13)} ${p(s.toCustomerMs, 99).padStart(6)} ${p(s.pushMs, 50).padStart(8)} ${p(s.pushMs, 99).padStart(6)} ${String(s.errors.length).padStart(6)} ${`${s.cpu.node.toFixed(0)}/${s.cpu.deno.toFixed(0)}/${s.cpu.pg.toFixed(0)} (${s.cpu.generator.toFixed(0)})`.padStart(28)} ${`${mb(s.peak.node)}/${mb(s.peak.deno)}/${mb(s.peak.pg)}`.padStart(25)}`);
     }
     const breakStep = [...rows].reverse().find(({ s }) => s.errors.length === 0 && s.toVendorMs.length > 0 && percentile([...s.toVendorMs].sort((a, b) => a - b), 99) < 1000 && rows.slice(0, rows.findIndex((r) => r.s === s) + 1).every((r) => r.s.errors.length === 0));
     log(`  break point (last step with p99 order→vendor < 1 s and no errors): ${breakStep ? `${breakStep.s.customers} customers, ${breakStep.perMin.toFixed(0)} orders/min` : 'none'}`);
@@ -329,7 +335,7 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
     if (errs.length) log(`  errors (first 5 distinct): ${[...new Set(errs)].slice(0, 5).join(' | ')}`);
     log(`  total time under load ${((Date.now() - runStart) / 1000).toFixed(0)} s`);
     const file = path.join(os.tmpdir(), `lunch-peak-${new Date().toISOString().replace(/[:.]/g, '-')}.svg`);
-    writeFileSync(file, chart(rows.map(({ s, perMin }) => ({ x: perMin, label: `${s.customers}`, series: {
+    writeFileSync(file, chart(rows.map(({ s, perMin }, i) => ({ x: i + 1, label: `${perMin.toFixed(0)}/min (${s.customers} cust.)`, series: {
       'place_order p50': num(p(s.placeMs, 50)), 'place_order p99': num(p(s.placeMs, 99)),
       'order→vendor p50': num(p(s.toVendorMs, 50)), 'order→vendor p99': num(p(s.toVendorMs, 99)),
       'change→customer p50': num(p(s.toCustomerMs, 50)), 'change→customer p99': num(p(s.toCustomerMs, 99)),
@@ -363,8 +369,8 @@ function chart(points: { x: number; label: string; series: Record<string, number
   const colors = ['#1f77b4', '#1f77b4', '#d62728', '#d62728', '#2ca02c', '#2ca02c'];
   const values = points.flatMap((p) => Object.values(p.series)).filter((v) => Number.isFinite(v) && v > 0);
   const yMin = 1, yMax = Math.max(10, ...values) * 1.5;
-  const xMax = Math.max(1, ...points.map((p) => p.x)) * 1.1;
-  const sx = (x: number) => L + (x / xMax) * (W - L - R);
+  const xMax = points.length + 0.5;
+  const sx = (x: number) => L + ((x - 0.5) / xMax) * (W - L - R);
   const sy = (y: number) => T + (1 - Math.log10(Math.max(yMin, y) / yMin) / Math.log10(yMax / yMin)) * (H - T - B);
   const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
   out.push(`<text x="${L}" y="22" font-size="15">Lunch peak: latency against load (closed loop; label = concurrent customers)</text>`);
@@ -377,8 +383,8 @@ function chart(points: { x: number; label: string; series: Record<string, number
   }
   out.push(`<line x1="${L}" x2="${W - R}" y1="${sy(1000)}" y2="${sy(1000)}" stroke="#999" stroke-dasharray="6 4"/><text x="${W - R - 4}" y="${sy(1000) - 4}" text-anchor="end" fill="#666">1 s (break point: order→vendor p99)</text>`);
   out.push(`<line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/>`);
-  for (const pt of points) out.push(`<text x="${sx(pt.x)}" y="${H - B + 16}" text-anchor="middle">${pt.x.toFixed(0)}</text><text x="${sx(pt.x)}" y="${H - B + 30}" text-anchor="middle" fill="#888">(${pt.label})</text>`);
-  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">orders per minute</text>`);
+  for (const pt of points) out.push(`<text x="${sx(pt.x)}" y="${H - B + 16}" text-anchor="middle">${pt.label.split(' (')[0]}</text><text x="${sx(pt.x)}" y="${H - B + 30}" text-anchor="middle" fill="#888">(${pt.label.split(' (')[1]}</text>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">load step: orders per minute reached (concurrent customers)</text>`);
   names.forEach((name, i) => {
     const pts = points.filter((pt) => Number.isFinite(pt.series[name])).map((pt) => `${sx(pt.x).toFixed(1)},${sy(pt.series[name]).toFixed(1)}`);
     const dash = name.endsWith('p50') ? '' : ' stroke-dasharray="5 3"';
