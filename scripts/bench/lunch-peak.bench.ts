@@ -30,8 +30,8 @@ import { paystackSignature } from '../../tests/fakes/paystack.ts';
 import { fakeCalls } from '../../tests/fakes/recorder.ts';
 import { percentile, processChildren, processCpuTicks, processMemory, type BenchContext } from './harness.ts';
 
-const STEPS = (process.env.LUNCH_STEPS ?? '4,8,16,24,32').split(',').map(Number);
-const STEP_SECONDS = Number(process.env.LUNCH_STEP_SECONDS ?? 24);
+const STEPS = (process.env.LUNCH_STEPS ?? '8,16,32,48,64').split(',').map(Number);
+const STEP_SECONDS = Number(process.env.LUNCH_STEP_SECONDS ?? 20);
 const DRAIN_SECONDS = 25;
 const VENDORS = 16;
 const KITCHEN_MS = 300;
