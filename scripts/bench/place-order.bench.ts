@@ -37,12 +37,13 @@ interface Fixture {
   users: { id: string; addressId: string }[];
 }
 
-async function setUp(sql: postgres.Sql): Promise<Fixture> {
+/** Users and vendors; `phones` are the phone-number prefixes of each, so that two fixtures in one database differ. */
+export async function setUp(sql: postgres.Sql, phones = ['23491', '23492']): Promise<Fixture> {
   const users: Fixture['users'] = [];
   for (let i = 0; i < USERS; i++) {
     const id = randomUUID();
     await sql`insert into auth.users (instance_id, id, aud, role, phone, phone_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
-              values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${`23491${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
+              values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${`${phones[0]}${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
                       now(), '{"provider":"phone","providers":["phone"]}', '{}', now(), now())`;
     const [a] = await sql`insert into public.addresses (user_id, label, line1, city, lat, lng) values (${id}, 'Home', '3 Ozumba Mbadiwe Ave', 'Lagos', 6.433, 3.425) returning id`;
     // A confirmed top-up (payment and ledger credit), so the money has a source.
@@ -55,7 +56,7 @@ async function setUp(sql: postgres.Sql): Promise<Fixture> {
   for (let i = 0; i < VENDORS; i++) {
     const owner = randomUUID();
     await sql`insert into auth.users (instance_id, id, aud, role, phone, phone_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
-              values ('00000000-0000-0000-0000-000000000000', ${owner}, 'authenticated', 'authenticated', ${`23492${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
+              values ('00000000-0000-0000-0000-000000000000', ${owner}, 'authenticated', 'authenticated', ${`${phones[1]}${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
                       now(), '{"provider":"phone","providers":["phone"]}', '{}', now(), now())`;
     const [v] = await sql`insert into public.vendors (owner_id, name, lat, lng, status, is_open) values (${owner}, ${`Bench Buka ${i + 1}`}, 6.4281, 3.4219, 'active', true) returning id`;
     const [jollof] = await sql`insert into public.menu_items (vendor_id, name, price) values (${v.id}, 'Jollof rice', 250000) returning id`;
