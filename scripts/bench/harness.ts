@@ -1,5 +1,7 @@
 // Shared measurement helpers for `npm run bench`. Figures are reported as
 // ratios against a baseline measured in the same run, never as absolute targets.
+import { readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
 import type { StackConfig } from '../../stack/index.ts';
 
 export interface BenchContext {
@@ -17,7 +19,7 @@ export interface RunResult {
   p99Ms: number;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i];
@@ -55,4 +57,113 @@ export function printComparison(title: string, baseline: RunResult, others: RunR
     const ratio = r === baseline ? '1.00 (base)' : (r.opsPerSec / baseline.opsPerSec).toFixed(2);
     log(`  ${r.label.padEnd(44)} ${String(r.clients).padStart(7)} ${r.opsPerSec.toFixed(1).padStart(10)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${ratio.padStart(11)}`);
   }
+}
+
+/** Child pids by parent pid, from /proc (Linux). */
+export function processChildren(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch { /* exited meanwhile */ }
+  }
+  return children;
+}
+
+function tree(pids: number[], withChildren: boolean): number[] {
+  if (!withChildren) return pids;
+  const children = processChildren();
+  const out: number[] = [];
+  const visit = (pid: number) => {
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) visit(c);
+  };
+  pids.forEach(visit);
+  return out;
+}
+
+/**
+ * Memory of processes (and their descendants when asked), in kB: PSS (shared
+ * pages divided among the processes sharing them, so sums are true) and RSS.
+ */
+export function processMemory(pids: number[], withChildren: boolean): { pss: number; rss: number; count: number } {
+  let pss = 0, rss = 0, count = 0;
+  for (const pid of tree(pids, withChildren)) {
+    try {
+      const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      pss += Number(/^Pss:\s+(\d+)/m.exec(text)?.[1] ?? 0);
+      rss += Number(/^Rss:\s+(\d+)/m.exec(text)?.[1] ?? 0);
+      count++;
+    } catch { /* exited meanwhile */ }
+  }
+  return { pss, rss, count };
+}
+
+/** CPU time of processes (and descendants, living and reaped, when asked), in clock ticks (1/100 s). */
+export function processCpuTicks(pids: number[], withChildren: boolean): number {
+  let total = 0;
+  for (const pid of tree(pids, withChildren)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+    } catch { /* exited meanwhile */ }
+  }
+  return total;
+}
+
+export interface DelayProxy {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy that holds every chunk `delayMs` before passing it on, each way,
+ * in order: a network between client and server where a round trip costs what
+ * it does between an app server and its database in one region. Node's timers
+ * fire at millisecond granularity, so the delay actually added is at least
+ * 1 ms each way; the bench measures and prints the round trip it really adds.
+ */
+export async function startDelayProxy(target: { host: string; port: number }, delayMs: number): Promise<DelayProxy> {
+  const sockets = new Set<net.Socket>();
+  const pipeDelayed = (from: net.Socket, to: net.Socket) => {
+    const queue: { at: number; chunk: Buffer }[] = [];
+    let timer: NodeJS.Timeout | null = null;
+    const flush = () => {
+      timer = null;
+      const now = performance.now();
+      while (queue.length && queue[0].at <= now + 0.05) to.write(queue.shift()!.chunk);
+      if (queue.length) timer = setTimeout(flush, queue[0].at - now);
+    };
+    from.on('data', (chunk) => {
+      queue.push({ at: performance.now() + delayMs, chunk });
+      timer ??= setTimeout(flush, delayMs);
+    });
+    from.on('end', () => setTimeout(() => to.end(), delayMs + 1));
+    from.on('error', () => to.destroy());
+  };
+  const server = net.createServer((client) => {
+    client.setNoDelay(true);
+    const upstream = net.connect(target.port, target.host);
+    upstream.setNoDelay(true);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    pipeDelayed(client, upstream);
+    pipeDelayed(upstream, client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
 }

@@ -12,13 +12,20 @@
 // at least 0.8 of plain place_order's throughput in the same run).
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { printComparison, runConcurrent, type BenchContext, type RunResult } from './harness.ts';
+import http from 'node:http';
+import { signJwt } from '../../stack/keys.ts';
+import { printComparison, runConcurrent, startDelayProxy, type BenchContext, type RunResult } from './harness.ts';
 
 const USERS = 32;
 const VENDORS = 8;
 const MAX_CLIENTS = 16;
 const OPS = { 1: 300, 16: 1600 } as const;
 const MAX_SECONDS = 20;
+const DELAYED_OPS = 800;
+/** Milliseconds each way on the delayed network (BENCH_DELAY_MS). */
+const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 0.5);
+const TPCB_BRANCHES = 16;
+const TPCB_ACCOUNTS_PER_BRANCH = 10_000;
 
 interface Menu {
   vendorId: string;
@@ -35,12 +42,13 @@ interface Fixture {
   users: { id: string; addressId: string }[];
 }
 
-async function setUp(sql: postgres.Sql): Promise<Fixture> {
+/** Users and vendors; `phones` are the phone-number prefixes of each, so that two fixtures in one database differ. */
+export async function setUp(sql: postgres.Sql, phones = ['23491', '23492']): Promise<Fixture> {
   const users: Fixture['users'] = [];
   for (let i = 0; i < USERS; i++) {
     const id = randomUUID();
     await sql`insert into auth.users (instance_id, id, aud, role, phone, phone_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
-              values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${`23491${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
+              values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${`${phones[0]}${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
                       now(), '{"provider":"phone","providers":["phone"]}', '{}', now(), now())`;
     const [a] = await sql`insert into public.addresses (user_id, label, line1, city, lat, lng) values (${id}, 'Home', '3 Ozumba Mbadiwe Ave', 'Lagos', 6.433, 3.425) returning id`;
     // A confirmed top-up (payment and ledger credit), so the money has a source.
@@ -53,7 +61,7 @@ async function setUp(sql: postgres.Sql): Promise<Fixture> {
   for (let i = 0; i < VENDORS; i++) {
     const owner = randomUUID();
     await sql`insert into auth.users (instance_id, id, aud, role, phone, phone_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
-              values ('00000000-0000-0000-0000-000000000000', ${owner}, 'authenticated', 'authenticated', ${`23492${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
+              values ('00000000-0000-0000-0000-000000000000', ${owner}, 'authenticated', 'authenticated', ${`${phones[1]}${String(process.pid % 1000).padStart(3, '0')}${String(i).padStart(5, '0')}`},
                       now(), '{"provider":"phone","providers":["phone"]}', '{}', now(), now())`;
     const [v] = await sql`insert into public.vendors (owner_id, name, lat, lng, status, is_open) values (${owner}, ${`Bench Buka ${i + 1}`}, 6.4281, 3.4219, 'active', true) returning id`;
     const [jollof] = await sql`insert into public.menu_items (vendor_id, name, price) values (${v.id}, 'Jollof rice', 250000) returning id`;
@@ -100,7 +108,7 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
     // Each client orders as its own user from one of several vendors, as real
     // traffic does, so runs measure the ordering path rather than the row locks
     // of one wallet or the foreign-key locks of one vendor's rows.
-    const rpc = (client: number) => sql.begin(async (tx) => {
+    const rpc = (client: number, db = sql) => db.begin(async (tx) => {
       const user = f.users[client % USERS];
       const m = f.vendors[client % VENDORS];
       await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ role: 'authenticated', sub: user.id })}, true)`;
@@ -117,7 +125,7 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       if (Number(o.total) !== expectedV2) throw new Error(`place_order (v2) priced ${o.total}, expected ${expectedV2}`);
     });
 
-    const clientSide = (client: number) => sql.begin(async (tx) => {
+    const clientSide = (client: number, db = sql) => db.begin(async (tx) => {
       const user = f.users[client % USERS];
       const m = f.vendors[client % VENDORS];
       const items = basket(m);
@@ -217,9 +225,98 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
       printComparison(`place_order by wallet, ${clients} client${clients > 1 ? 's' : ''}`, r.base, [r.ours, r.v2, r.floor], log);
       log(`  checkout v2 / plain place_order: ${(r.v2.opsPerSec / r.ours.opsPerSec).toFixed(2)} (target >= 0.80)`);
     }
+    // The physical limit: pgbench's TPC-B-like transaction at 16 clients, on the same database, right after.
+    const tpcb = await tpcbRun(sql);
+    printComparison('16 clients, beside the physical limit', results[16].base, [results[16].ours, results[16].floor, tpcb], log);
+    log(`  place_order ÷ floor ${(results[16].ours.opsPerSec / results[16].floor.opsPerSec).toFixed(2)} (target ≥ 0.85); place_order ÷ TPC-B-like ${(results[16].ours.opsPerSec / tpcb.opsPerSec).toFixed(2)} (target ≥ 0.25)`);
+
+    // Where round trips cost what they do: every connection through a proxy that delays each way.
+    const pgProxy = await startDelayProxy({ host: config.host, port: config.dbPort }, DELAY_MS);
+    const apiProxy = await startDelayProxy({ host: config.host, port: config.apiPort }, DELAY_MS);
+    const far = postgres({ ...sql.options, host: ['127.0.0.1'], port: [pgProxy.port], max: MAX_CLIENTS + 2, onnotice: () => {} } as never);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CLIENTS });
+    const secret = new TextEncoder().encode(config.keys.jwtSecret);
+    const tokens = await Promise.all(f.users.map((u) => signJwt({ sub: u.id, role: 'authenticated', aud: 'authenticated', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 }, secret)));
+    const restUrl = `http://127.0.0.1:${apiProxy.port}/rest/v1/rpc/place_order`;
+    const overRest = (client: number) => new Promise<void>((resolve, reject) => {
+      const user = f.users[client % USERS];
+      const m = f.vendors[client % VENDORS];
+      const body = JSON.stringify({ p_vendor_id: m.vendorId, p_items: basket(m), p_fulfillment: 'delivery', p_address_id: user.addressId, p_payment_method: 'wallet' });
+      const req = http.request(restUrl, { method: 'POST', agent, headers: { apikey: config.keys.anonKey, authorization: `Bearer ${tokens[client % USERS]}`, 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c) => (text += c)).on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`REST place_order answered ${res.statusCode} ${text}`));
+          if (Number(JSON.parse(text).total) !== expectedTotal) return reject(new Error(`REST place_order priced ${text}`));
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    try {
+      for (let i = 0; i < 20; i++) await Promise.all([clientSide(i, far), rpc(i, far), overRest(i)]);
+      const ping = async (db: postgres.Sql) => {
+        const t0 = performance.now();
+        for (let i = 0; i < 50; i++) await db`select 1`;
+        return (performance.now() - t0) / 50;
+      };
+      const added = (await ping(far)) - (await ping(sql));
+      log(`\nThrough a TCP proxy delaying each way by ${DELAY_MS} ms (measured round trip added: ${added.toFixed(2)} ms)`);
+      for (const clients of [1, 16] as const) {
+        const n = Math.min(OPS[clients], DELAYED_OPS);
+        const base = await runConcurrent('client-side pricing, many round trips', { clients, totalOps: n, maxSeconds: MAX_SECONDS }, (c) => clientSide(c, far));
+        const ours = await runConcurrent('place_order RPC over SQL', { clients, totalOps: n, maxSeconds: MAX_SECONDS }, (c) => rpc(c, far));
+        const rest = await runConcurrent('place_order over REST (/rest/v1/rpc)', { clients, totalOps: n, maxSeconds: MAX_SECONDS }, (c) => overRest(c));
+        printComparison(`place_order by wallet, ${clients} client${clients > 1 ? 's' : ''}, delayed network`, base, [ours, rest], log);
+        if (clients === 16) log(`  place_order over REST ÷ client-side design: ${(rest.opsPerSec / base.opsPerSec).toFixed(2)} (target ≥ 3)`);
+      }
+    } finally {
+      agent.destroy();
+      await far.end({ timeout: 5 });
+      await pgProxy.close();
+      await apiProxy.close();
+    }
     const [books] = await sql`select balanced from admin.money_conservation`;
     log(`  money conservation after the runs: ${books.balanced ? 'balanced' : 'NOT BALANCED'}`);
   } finally {
     await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * pgbench's built-in TPC-B-like transaction (`-b tpcb-like`: update an account,
+ * read it back, update its teller and branch, insert a history row; one round
+ * trip per statement) run by this driver at 16 clients, on tables of its own.
+ * Scale 16 (16 branches, 160 tellers) so that 16 clients contend as pgbench's
+ * guidance intends (scale ≥ clients); 10,000 accounts per branch instead of
+ * 100,000 keeps the set-up short, and all of it is in memory either way.
+ */
+async function tpcbRun(sql: postgres.Sql): Promise<RunResult> {
+  const accounts = TPCB_BRANCHES * TPCB_ACCOUNTS_PER_BRANCH;
+  await sql.unsafe(`
+    drop schema if exists pgbench cascade;
+    create schema pgbench;
+    create table pgbench.branches (bid int primary key, bbalance int not null, filler char(88)) with (fillfactor = 100);
+    create table pgbench.tellers (tid int primary key, bid int not null, tbalance int not null, filler char(84)) with (fillfactor = 100);
+    create table pgbench.accounts (aid int primary key, bid int not null, abalance int not null, filler char(84)) with (fillfactor = 100);
+    create table pgbench.history (tid int, bid int, aid int, delta int, mtime timestamp, filler char(22));
+    insert into pgbench.branches select b, 0 from generate_series(1, ${TPCB_BRANCHES}) b;
+    insert into pgbench.tellers select t, (t - 1) / 10 + 1, 0 from generate_series(1, ${TPCB_BRANCHES * 10}) t;
+    insert into pgbench.accounts select a, (a - 1) / ${TPCB_ACCOUNTS_PER_BRANCH} + 1, 0, '' from generate_series(1, ${accounts}) a;`);
+  await sql`vacuum analyze pgbench.branches, pgbench.tellers, pgbench.accounts`;
+  const rand = (n: number) => 1 + Math.floor(Math.random() * n);
+  const tx = () => sql.begin(async (t) => {
+    const aid = rand(accounts), bid = rand(TPCB_BRANCHES), tid = rand(TPCB_BRANCHES * 10), delta = Math.floor(Math.random() * 10001) - 5000;
+    await t`update pgbench.accounts set abalance = abalance + ${delta} where aid = ${aid}`;
+    await t`select abalance from pgbench.accounts where aid = ${aid}`;
+    await t`update pgbench.tellers set tbalance = tbalance + ${delta} where tid = ${tid}`;
+    await t`update pgbench.branches set bbalance = bbalance + ${delta} where bid = ${bid}`;
+    await t`insert into pgbench.history (tid, bid, aid, delta, mtime) values (${tid}, ${bid}, ${aid}, ${delta}, current_timestamp)`;
+  });
+  try {
+    for (let i = 0; i < 50; i++) await tx();
+    return await runConcurrent('pgbench TPC-B-like (the physical limit)', { clients: 16, totalOps: 4000, maxSeconds: MAX_SECONDS }, () => tx());
+  } finally {
+    await sql`drop schema pgbench cascade`;
   }
 }

@@ -18,7 +18,8 @@ import { printComparison, runConcurrent, type BenchContext } from './harness.ts'
 
 const OPS = 400;
 const CLIENTS = 8;
-const USERS = 40;
+// At most 5 pending payment starts per user in 10 minutes (begin_payment), and each run starts OPS at once.
+const USERS = 100;
 const AMOUNT = 100_000;
 
 export default async function webhooks(ctx: BenchContext): Promise<void> {

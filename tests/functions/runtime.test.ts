@@ -252,6 +252,21 @@ describe('functions runtime', () => {
     expect(await (await fetch(`${url}/version`)).text()).toBe('v2-22');
   });
 
+  it('picks up changes in a folder created after the first request, and a function added later', async () => {
+    const functionsDir = path.join(root, 'supabase', 'functions');
+    expect(await (await fetch(`${url}/version`)).text()).toMatch(/^v2-/);
+    await mkdir(path.join(functionsDir, '_shared', 'deep'), { recursive: true });
+    await writeFile(path.join(functionsDir, '_shared', 'deep', 'y.ts'), 'export const y = 1;\n');
+    await writeFile(path.join(functionsDir, 'version', 'index.ts'), `import { y } from '../_shared/deep/y.ts';\nDeno.serve(() => new Response('v3-' + y));`);
+    expect(await (await fetch(`${url}/version`)).text()).toBe('v3-1');
+    await writeFile(path.join(functionsDir, '_shared', 'deep', 'y.ts'), 'export const y = 2;\n');
+    expect(await (await fetch(`${url}/version`)).text()).toBe('v3-2');
+    expect((await fetch(`${url}/latecomer`)).status).toBe(404);
+    await mkdir(path.join(functionsDir, 'latecomer'));
+    await writeFile(path.join(functionsDir, 'latecomer', 'index.ts'), `Deno.serve(() => new Response('here'));`);
+    expect(await (await fetch(`${url}/latecomer`, { headers: auth() })).text()).toBe('here');
+  });
+
   it('reports Deno and its workers at /health', async () => {
     const health = await service.health!();
     expect(health.ok).toBe(true);

@@ -2,6 +2,7 @@
 // `supabase functions serve`, a function is a folder of `supabase/functions/`
 // with an `index.ts` (or the `entrypoint` of its `[functions.<name>]` section);
 // folders starting with `_` or `.` are shared code, not functions.
+import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Toml } from '../../config.ts';
@@ -66,4 +67,72 @@ export async function lookupFunction(functionsDir: string, toml: Toml, name: str
     else if (e.isFile()) shared.push(`${full}:${(await stat(full).catch(() => null))?.mtimeMs}`);
   }
   return { name, entrypoint, verifyJwt: section.verify_jwt !== false, denoConfig: configStat?.isFile() ? configFile : null, fingerprint: `${await fingerprintOf(dir)}#${shared.join('|')}` };
+}
+
+/** Folders whose changes never matter to a function (Deno's caches). */
+export const IGNORED_BY_WATCH = new Set(['node_modules', '.git']);
+
+/**
+ * Tells whether anything under a folder changed since a moment: one inotify
+ * watch per directory (armed on demand, dropped at the first change, so new
+ * directories are watched from the next arm). When watching fails, every
+ * moment counts as changed, so callers fall back to looking every time.
+ */
+export class FolderWatch {
+  private watchers: FSWatcher[] = [];
+  private version = 0;
+  private armed = false;
+  private listeners: Array<() => void> = [];
+  private closed = false;
+
+  constructor(private readonly root: string, private readonly ignored: Set<string>) {}
+
+  /** Starts watching if not already; returns the current version. */
+  arm(): number {
+    if (!this.armed && !this.closed) {
+      this.armed = true;
+      try {
+        this.watchDir(this.root);
+      } catch {
+        this.changed();
+      }
+    }
+    return this.version;
+  }
+
+  unchangedSince(version: number): boolean {
+    return this.armed && this.version === version;
+  }
+
+  /** Calls `fn` once, at the next change. */
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.changed();
+  }
+
+  private watchDir(dir: string): void {
+    const w = watch(dir, { persistent: false }, () => this.changed());
+    w.on('error', () => this.changed());
+    this.watchers.push(w);
+    for (const e of readdirSyncSafe(dir)) if (e.isDirectory() && !this.ignored.has(e.name)) this.watchDir(path.join(dir, e.name));
+  }
+
+  private changed(): void {
+    this.version++;
+    this.armed = false;
+    for (const w of this.watchers.splice(0)) w.close();
+    for (const fn of this.listeners.splice(0)) fn();
+  }
+}
+
+function readdirSyncSafe(dir: string) {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
 }
