@@ -52,6 +52,9 @@ describe('payments verifies its caller (verify_jwt = false)', () => {
       await userAccessToken(randomUUID()),
       env.anonKey,
       env.serviceRoleKey,
+      // The opaque keys are not JWTs: without verify_jwt they reach the function, which refuses them.
+      'sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH',
+      'sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz',
       'not-a-jwt',
     ];
     for (const token of cases) expect(await topUp(token), token).toMatchObject({ status: 401, body: { code: 'not_authenticated' } });
