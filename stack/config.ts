@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
-import { localKeys, type Keys } from './keys.ts';
+import { localKeys, readSigningKeys, SigningKeysError, type Keys } from './keys.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,6 +62,19 @@ export function readToml(supabaseDir: string): Toml {
   }
 }
 
+/** `[auth] signing_keys_path`, read as the CLI reads it (relative to supabase/); the CLI's local key when unset. */
+function signingKeysOf(supabaseDir: string, toml: Toml) {
+  const configured = toml.auth?.signing_keys_path;
+  if (!configured) return undefined;
+  const file = path.resolve(supabaseDir, String(configured));
+  try {
+    return readSigningKeys(file);
+  } catch (err) {
+    const reason = err instanceof SigningKeysError ? err.message : (err as Error).message.split('\n')[0];
+    throw new StackError(`failed to read signing keys ${file}: ${reason}`, 'run `npx supabase gen signing-key --algorithm ES256` or fix [auth] signing_keys_path');
+  }
+}
+
 export function loadConfig(options: StackOptions = {}): StackConfig {
   const root = options.projectRoot ?? projectRoot;
   const supabaseDir = path.join(root, 'supabase');
@@ -70,7 +83,7 @@ export function loadConfig(options: StackOptions = {}): StackConfig {
   const apiPort = options.apiPort ?? intFromEnv('STACK_API_PORT') ?? toml.api?.port ?? 54321;
   const dbPort = options.dbPort ?? intFromEnv('STACK_DB_PORT') ?? toml.db?.port ?? 54322;
   const dataDir = path.resolve(options.dataDir ?? process.env.STACK_DATA_DIR ?? path.join(root, '.stack', 'data'));
-  const keys = localKeys(Number(toml.auth?.jwt_expiry ?? 3600));
+  const keys = localKeys(Number(toml.auth?.jwt_expiry ?? 3600), signingKeysOf(supabaseDir, toml));
   return {
     projectRoot: root,
     supabaseDir,

@@ -129,8 +129,9 @@ describe.runIf(env.embedded)('public auth endpoints', () => {
     expect(await health.json()).toMatchObject({ name: 'GoTrue' });
     const jwks = await fetch(`${env.url}/auth/v1/.well-known/jwks.json`);
     expect(jwks.status).toBe(200);
-    // HS256 secrets are never published; only asymmetric keys would be.
-    expect(await jwks.json()).toEqual({ keys: [] });
+    expect(jwks.headers.get('cache-control')).toBe('public, max-age=600');
+    // The CLI's local ES256 key, public half only; the HS256 secret is never published.
+    expect(await jwks.json()).toEqual({ keys: [{ kty: 'EC', kid: 'b81269f1-21d8-4f2e-b719-c2240a840d90', use: 'sig', key_ops: ['verify'], alg: 'ES256', ext: true, crv: 'P-256', x: 'M5Sjqn5zwC9Kl1zVfUUGvv9boQjCGd45G8sdopBExB4', y: 'P6IXMvA2WYXSHSOMTBH2jsw_9rrzGy89FjPf6oOsIxQ' }] });
   });
 
   it('answers unknown auth paths with 404 JSON, not a 5xx', async () => {

@@ -2,7 +2,8 @@
 // session's token reads the user's own profile (auth.uid() from the JWT), and a
 // tampered, unsigned or expired token reads nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signJwt } from '../../stack/keys.ts';
+import { SignJWT, generateKeyPair } from 'jose';
+import { LOCAL_SIGNING_KEY, signJwt } from '../../stack/keys.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { testClient } from '../helpers/supabase.ts';
 import { startPrivateAuth, type PrivateAuth } from './private-auth.ts';
@@ -35,12 +36,17 @@ describe.runIf(stackEnv().embedded)('Auth tokens at the database (through REST)'
     expect(own.data).toEqual([{ id: me.user.id, phone: `+${me.user.phone}` }]);
 
     const [header, payload, signature] = me.access_token.split('.');
+    // Auth signs with the ES256 signing key, naming it, as GoTrue with the CLI's local key does.
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'ES256', kid: LOCAL_SIGNING_KEY.kid, typ: 'JWT' });
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const encode = (c: object) => Buffer.from(JSON.stringify(c)).toString('base64url');
     const forged = {
       otherSub: `${header}.${encode({ ...claims, sub: other.user.id })}.${signature}`,
       serviceRole: `${header}.${encode({ ...claims, role: 'service_role' })}.${signature}`,
       unsigned: `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ ...claims, sub: other.user.id })}.`,
+      // An HS256 token over the same claims with a guessed secret, and one signed by another EC key under the kid.
+      hsGuess: await signJwt(claims, new TextEncoder().encode('x'.repeat(40))),
+      otherKey: await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: LOCAL_SIGNING_KEY.kid }).sign((await generateKeyPair('ES256')).privateKey),
       expired: await signJwt({ ...claims, iat: claims.iat - 7200, exp: Math.floor(Date.now() / 1000) - 60 }, new TextEncoder().encode(env.jwtSecret)),
     };
     for (const [name, token] of Object.entries(forged)) {

@@ -1,7 +1,7 @@
 // supabase-js clients and user access tokens for tests: the doors the apps use.
 import { createClient, type SupabaseClient, type SupabaseClientOptions } from '@supabase/supabase-js';
 import ws from 'ws';
-import { signJwt } from '../../stack/keys.ts';
+import { localKeys, signAccessToken, signJwt } from '../../stack/keys.ts';
 import { stackEnv } from './env.ts';
 
 export interface TestClientOptions extends SupabaseClientOptions<string> {
@@ -31,4 +31,10 @@ export function testClient(options: TestClientOptions = {}): SupabaseClient<any,
 export function userAccessToken(sub: string, claims: Record<string, unknown> = {}, expiresInSeconds = 3600): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return signJwt({ sub, role: 'authenticated', aud: 'authenticated', iat: now, exp: now + expiresInSeconds, ...claims }, new TextEncoder().encode(stackEnv().jwtSecret));
+}
+
+/** An access token as Auth issues them now: ES256 with the stack's signing key (the CLI's local key). */
+export function signedUserToken(sub: string, claims: Record<string, unknown> = {}, expiresInSeconds = 3600): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return signAccessToken({ sub, role: 'authenticated', aud: 'authenticated', iat: now, exp: now + expiresInSeconds, ...claims }, localKeys(3600));
 }

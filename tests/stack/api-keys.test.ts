@@ -80,11 +80,12 @@ describe.runIf(stackEnv().embedded)('opaque API keys', () => {
   // As with the CLI's gateway, /functions/v1 gets the headers untouched: with verify_jwt an
   // opaque key is not a JWT (Supabase: functions that take the new keys set verify_jwt = false).
   it('Functions: verify_jwt refuses an opaque key in Authorization, and takes a user token sent with the publishable key', async () => {
-    const { error } = await testClient({ key: publishableKey }).functions.invoke('payments', { body: {} });
+    // payouts keeps verify_jwt = true (payments verifies its caller itself, tests/functions/caller-jwt.test.ts).
+    const { error } = await testClient({ key: publishableKey }).functions.invoke('payouts', { body: {} });
     expect(error?.context?.status).toBe(401);
     expect(error?.context?.headers.get('sb-error-code')).toBe('UNAUTHORIZED_INVALID_JWT_FORMAT');
     const user = await createUser();
-    const res = await fetch(`${env.url}/functions/v1/payments`, {
+    const res = await fetch(`${env.url}/functions/v1/payouts`, {
       method: 'POST', body: '{}',
       headers: { apikey: publishableKey, authorization: `Bearer ${await userAccessToken(user.id)}`, 'content-type': 'application/json' },
     });

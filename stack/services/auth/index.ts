@@ -90,8 +90,10 @@ export function createAuthService(ctx: ServiceContext): Service {
     const adminUser = /^\/admin\/users\/([^/]+)$/.exec(p);
 
     if (p === '/health' && method === 'GET') return sendJson(res, 200, { version: 'local-stack', name: 'GoTrue', description: 'GoTrue is a user registration and authentication API' });
-    // Only asymmetric signing keys are published; the local project signs with the HS256 secret.
-    if (p === '/.well-known/jwks.json' && method === 'GET') return sendJson(res, 200, { keys: [] });
+    // As GoTrue: the public halves of the asymmetric keys; the HS256 secret is never published.
+    if (p === '/.well-known/jwks.json' && method === 'GET') {
+      return sendJson(res, 200, config.keys.jwks, { 'cache-control': 'public, max-age=600' });
+    }
     if (p === '/settings' && method === 'GET') return sendJson(res, 200, settingsJson());
     if (p === '/otp' && method === 'POST') {
       // GoTrue's order: the per-IP limit, then the captcha, then the handler.

@@ -4,7 +4,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type postgres from 'postgres';
-import { signJwt, type Keys } from '../../keys.ts';
+import { signAccessToken, type Keys } from '../../keys.ts';
 import { badRequest } from './errors.ts';
 import type { AuthSettings } from './settings.ts';
 import { isBanned, userJson, type Sql, type UserRow } from './users.ts';
@@ -56,7 +56,7 @@ export interface TokenContext {
 async function accessToken(ctx: TokenContext, user: UserRow, session: SessionRow): Promise<{ token: string; expiresAt: number }> {
   const iat = Math.floor(Date.now() / 1000);
   const expiresAt = iat + ctx.settings.jwtExpiry;
-  const token = await signJwt({
+  const token = await signAccessToken({
     iss: ctx.settings.issuer,
     sub: user.id,
     aud: user.aud ?? 'authenticated',
@@ -71,7 +71,7 @@ async function accessToken(ctx: TokenContext, user: UserRow, session: SessionRow
     amr: [{ method: 'otp', timestamp: Math.floor(session.created_at.getTime() / 1000) }],
     session_id: session.id,
     is_anonymous: user.is_anonymous,
-  }, ctx.keys.secretBytes);
+  }, ctx.keys);
   return { token, expiresAt };
 }
 

@@ -20,7 +20,8 @@ export async function checkToken(token: string, keys: Keys): Promise<TokenCheck>
       const ago = Math.floor(Date.now() / 1000) - Number(e.payload?.exp ?? 0);
       return { ok: false, code: 'InvalidJWTToken', message: `Token has expired ${ago} seconds ago` };
     }
-    if (e.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return { ok: false, code: 'JwtSignatureError', message: 'Failed to validate JWT signature' };
+    // A kid the JWKS does not hold is a signature nobody can validate.
+    if (e.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' || e.code === 'ERR_JWKS_NO_MATCHING_KEY') return { ok: false, code: 'JwtSignatureError', message: 'Failed to validate JWT signature' };
     return { ok: false, code: 'MalformedJWT', message: 'The token provided is not a valid JWT' };
   }
   if (typeof claims.role !== 'string' || typeof claims.exp !== 'number') {

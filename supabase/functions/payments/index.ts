@@ -68,7 +68,7 @@ async function initializedElsewhere(caller: Caller, request: PaymentRequest): Pr
 }
 
 serve('payments', async (req) => {
-  const caller = callerOf(req);
+  const caller = await callerOf(req);
   const request = await readJson(req, PaymentRequest);
   // Committed before the provider is called: the webhook may arrive before we answer.
   const payment = await beginPayment(caller, request);

@@ -36,7 +36,7 @@ serve('payouts', async (req) => {
   const request = await readJson(req, PayoutRequest);
   // The platform (service_role key) only sends; everything else is a user's.
   if (request.action === 'send' && isServiceRole(req)) return send(null, request.payout_id ?? null);
-  const caller = callerOf(req);
+  const caller = await callerOf(req);
   switch (request.action) {
     case 'send':
       return send(caller.userId, request.payout_id ?? null);
