@@ -1,7 +1,9 @@
 // The platform bootstrap makes the database look like a Supabase database.
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { asAnon, asService, asUser, createUser, serviceSql } from '../helpers/db.ts';
 import { createAdmin } from '../db/fixtures.ts';
+import { stackEnv } from '../helpers/env.ts';
 
 describe('platform bootstrap', () => {
   it('has the Supabase roles with their attributes and memberships', async () => {
@@ -21,6 +23,19 @@ describe('platform bootstrap', () => {
       select bool_and(pg_has_role('authenticator', r, 'MEMBER')) as ok
       from unnest(array['anon', 'authenticated', 'service_role']) r`;
     expect(m.ok).toBe(true);
+  });
+
+  // The local stack's authenticator password is the CLI's; another Supabase's is not known here.
+  it.runIf(stackEnv().embedded)('gives the REST login role the timeouts hosted gives it (statement 8 s, lock 8 s)', async () => {
+    const url = new URL(stackEnv().dbUrl);
+    url.username = 'authenticator';
+    const rest = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    try {
+      const [t] = await rest`select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock`;
+      expect(t).toEqual({ statement: '8s', lock: '8s' });
+    } finally {
+      await rest.end({ timeout: 5 });
+    }
   });
 
   it('grants new public tables to the API roles by default, as Supabase does', async () => {
