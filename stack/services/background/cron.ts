@@ -12,7 +12,12 @@ import type { StackConfig } from '../../config.ts';
 
 /** Advisory lock class for "this job is running", so two schedulers on one database never overlap a job. */
 const RUN_LOCK_CLASS = 0x63726f6e; // 'cron'
-const RELOAD_MS = 60_000;
+/**
+ * Jobs are reloaded on cron.job's NOTIFY; this poll is the safety net for a
+ * notification missed (e.g. a job scheduled while the LISTEN connection was
+ * still being set up), so such a job waits seconds, not a minute.
+ */
+const RELOAD_MS = 5_000;
 
 interface Job {
   jobid: string;
