@@ -665,10 +665,10 @@ where p.status = 'pending_approval'
 order by p.created_at;
 comment on view admin.payouts_awaiting_approval is 'Payouts above the approval threshold waiting for admin_approve_payout or admin_reject_payout, oldest first, with the vendor, the account and the owner''s remaining balance.';
 
--- Cash per provider and day, as 20261201100000_refunds.sql defines it, with
--- Paystack Transfers: a payout is cash out the day Paystack paid it, and cash
--- back in the day the bank reversed it.
-create or replace view admin.daily_cash with (security_invoker = true) as
+-- Cash per provider and day: card captures in, card refunds the provider
+-- confirmed out, and Paystack Transfers: a payout is cash out the day Paystack
+-- paid it, and cash back in the day the bank reversed it.
+create view admin.daily_cash with (security_invoker = true) as
 with moves as (
   select (coalesce(p.paid_at, p.updated_at) at time zone 'Africa/Lagos')::date as day, p.provider, p.amount as cash_in, 0::bigint as cash_out
   from public.payments p where p.status in ('succeeded', 'refunded')
@@ -688,10 +688,17 @@ select day, provider, sum(cash_in)::bigint as cash_in, sum(cash_out)::bigint as 
 from moves group by day, provider order by day desc, provider;
 comment on view admin.daily_cash is 'Per Lagos day and provider: card money captured and reversed payouts (in), card refunds the provider confirmed and payouts Paystack paid (out), minor units.';
 
--- The view as 20261201100000_refunds.sql defines it, with the payout terms
--- added: money taken from wallets for payouts is still somewhere (held for
--- open payouts, or paid out to a bank), every kobo held is open, paid or
--- returned, and each payout's ledger rows agree with its status.
+-- Money is conserved when every kobo that came in is somewhere:
+--   card money captured (orders and top-ups) + admin adjustments
+--   = wallet balances + refunds to cards (pending or processed)
+--     + money held for orders not completed (captured less refunded)
+--     + the platform ledger (commission less reversals, refunds borne, write-offs)
+--     - receivables still open (money paid out twice, owed back)
+--     + money held for open payouts + money paid out to banks
+-- and every wallet equals its ledger, no source is refunded beyond its
+-- capture, card refunds the provider confirmed match the payments, every kobo
+-- held for a payout is open, paid or returned, and each payout's ledger rows
+-- agree with its status. Replaces the first version (20261124160000_admin.sql).
 drop view admin.money_conservation;
 create view admin.money_conservation with (security_invoker = true) as
 with sums as (
