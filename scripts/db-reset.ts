@@ -2,7 +2,8 @@
 // the migrations and the seed. Works whether or not `npm start` is running: a
 // running stack is reset in place and told to reload its schema cache.
 import { StackError, loadConfig } from '../stack/index.ts';
-import { adminSql, prepareDatabase, resetDatabase } from '../stack/database.ts';
+import { rm } from 'node:fs/promises';
+import { OldClusterError, adminSql, assertPlatformSuperuser, prepareDatabase, resetDatabase } from '../stack/database.ts';
 import { startPostgres } from '../stack/postgres.ts';
 
 const log = (line: string) => console.log(`  ${line}`);
@@ -30,8 +31,21 @@ try {
     await sql.end();
   } else {
     console.log(`Resetting the local database in ${config.dataDir}...`);
-    const pg = await startPostgres({ dataDir: config.dataDir, port: config.dbPort, host: config.host, log });
+    let pg = await startPostgres({ dataDir: config.dataDir, port: config.dbPort, host: config.host, log });
     try {
+      if (!pg.created) {
+        // A cluster from an older stack cannot be brought to hosted's roles: make a new one.
+        const old = await assertPlatformSuperuser(config).then(() => false, (err) => {
+          if (err instanceof OldClusterError) return true;
+          throw err;
+        });
+        if (old) {
+          log('the cluster was made by an older stack (postgres was its superuser): making a new one');
+          await pg.stop();
+          await rm(config.dataDir, { recursive: true, force: true });
+          pg = await startPostgres({ dataDir: config.dataDir, port: config.dbPort, host: config.host, log });
+        }
+      }
       if (!pg.created) await resetDatabase(config, log);
       else await prepareDatabase(config, log);
     } finally {

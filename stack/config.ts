@@ -19,7 +19,10 @@ export interface StackConfig {
   apiPort: number;
   dbPort: number;
   apiUrl: string;
+  /** The developer's connection, as `postgres` (not a superuser, as on hosted): migrations, seed, `npm start`'s status. */
   dbUrl: string;
+  /** The platform's superuser (`supabase_admin`), which only the stack's own services use, as Supabase's do. */
+  adminDbUrl: string;
   keys: Keys;
   toml: Toml;
   /** Extra environment for edge functions, overriding supabase/functions/.env. */
@@ -93,6 +96,7 @@ export function loadConfig(options: StackOptions = {}): StackConfig {
     dbPort,
     apiUrl: `http://${host}:${apiPort}`,
     dbUrl: `postgresql://postgres:postgres@${host}:${dbPort}/postgres`,
+    adminDbUrl: `postgresql://supabase_admin:postgres@${host}:${dbPort}/postgres`,
     keys,
     toml,
     functionsEnv: options.functionsEnv ?? {},

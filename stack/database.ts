@@ -16,14 +16,52 @@ export const BOOTSTRAP_SCHEMA = 'local_stack';
 
 type Log = (line: string) => void;
 
-/** A superuser connection for stack internals; callers end it. */
+/** A superuser (supabase_admin) connection for stack internals; callers end it. */
 export function adminSql(config: StackConfig, database = 'postgres', max = 1) {
-  return postgres(config.dbUrl.replace(/\/postgres$/, `/${database}`), { max, onnotice: () => {}, connection: { application_name: 'stack' } });
+  return postgres(config.adminDbUrl.replace(/\/postgres$/, `/${database}`), { max, onnotice: () => {}, connection: { application_name: 'stack' } });
+}
+
+/** A cluster made by a stack before `postgres` stopped being its superuser (it cannot be demoted). */
+export class OldClusterError extends StackError {}
+
+/**
+ * Refuses a cluster whose bootstrap superuser is `postgres` (made by an earlier
+ * version of this stack): there `postgres` can never be demoted, so migrations
+ * would pass here that hosted refuses.
+ */
+export async function assertPlatformSuperuser(config: StackConfig): Promise<void> {
+  const sql = adminSql(config, 'template1');
+  try {
+    const [{ rolname }] = await sql<{ rolname: string }[]>`select rolname from pg_roles where oid = 10`;
+    if (rolname !== 'supabase_admin') {
+      throw new OldClusterError(
+        `the local database in ${config.dataDir} was made by an older stack: its superuser is "${rolname}", not supabase_admin as on hosted`,
+        'run `npm run db:reset` with the stack stopped: it makes a new cluster (local data is lost)',
+      );
+    }
+  } catch (err) {
+    // Password authentication fails for supabase_admin only on a cluster older still.
+    if (err instanceof StackError || (err as postgres.PostgresError).code !== '28P01') throw err;
+    throw new OldClusterError(`the local database in ${config.dataDir} was made by an older stack (no supabase_admin login)`, 'run `npm run db:reset` with the stack stopped: it makes a new cluster (local data is lost)');
+  } finally {
+    await sql.end();
+  }
 }
 
 export async function applyBootstrap(config: StackConfig, log: Log): Promise<void> {
+  await assertPlatformSuperuser(config);
   const sql = adminSql(config);
   try {
+    // As Supabase's image does before its migrations: `postgres` starts as a
+    // superuser owning the database; bootstrap 12 demotes it, as hosted's
+    // demote-postgres migration does.
+    await sql`
+      do $$ begin
+        if not exists (select from pg_roles where rolname = 'postgres') then
+          create role postgres superuser login password 'postgres';
+        end if;
+      end $$`;
+    await sql`alter database postgres owner to postgres`;
     await sql`create schema if not exists local_stack`;
     await sql`revoke all on schema local_stack from public`;
   } finally {
@@ -32,7 +70,7 @@ export async function applyBootstrap(config: StackConfig, log: Log): Promise<voi
   const connection = {
     host: config.host,
     port: config.dbPort,
-    user: 'postgres',
+    user: 'supabase_admin',
     password: 'postgres',
     database: 'postgres',
     // postgres-migrations keeps its `migrations` table in the first schema on the path.

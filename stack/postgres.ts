@@ -196,6 +196,42 @@ export function installStandInExtensions(pkgDir: string): void {
   }
 }
 
+/**
+ * The extensions hosted Supabase lets `postgres` create although Postgres ships
+ * them untrusted (supautils' `privileged_extensions`, run as supabase_admin).
+ * Hosted's list, limited to what this build has; the rest of its list is either
+ * trusted already (pgcrypto, pg_trgm, ...) or not shipped (postgis, vector, ...).
+ */
+export const PRIVILEGED_EXTENSIONS = [
+  'autoinc', 'bloom', 'dblink', 'dict_xsyn', 'earthdistance', 'insert_username', 'moddatetime', 'pg_cron', 'pg_net',
+  'pg_prewarm', 'pg_stat_statements', 'pg_walinspect', 'pgrowlocks', 'pgstattuple', 'postgres_fdw', 'refint', 'sslinfo',
+  'supabase_vault',
+];
+const TRUSTED_LINE = '# local stack: supautils privileged extension (hosted lets postgres create it)\ntrusted = true\n';
+
+/**
+ * Marks the privileged extensions `trusted`, so that a role with CREATE on the
+ * database (`postgres`, not the API roles) can create them and their script runs
+ * as the bootstrap superuser: what supautils does on hosted. The other untrusted
+ * ones (file_fdw, pageinspect, plpython3u, ...) stay refused, as there.
+ */
+export function trustPrivilegedExtensions(pkgDir: string): void {
+  const dir = path.join(pkgDir, 'native', 'share', 'postgresql', 'extension');
+  for (const name of PRIVILEGED_EXTENSIONS) {
+    const file = path.join(dir, `${name}.control`);
+    if (!existsSync(file)) continue;
+    const control = readFileSync(file, 'utf8');
+    if (/^\s*trusted\s*=\s*true/m.test(control)) continue;
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, `${control.endsWith('\n') ? control : `${control}\n`}${TRUSTED_LINE}`);
+      renameSync(tmp, file);
+    } catch (err) {
+      throw new StackError(`cannot mark ${name} trusted in ${dir}: ${(err as Error).message}`, 'make node_modules writable for the user running the stack');
+    }
+  }
+}
+
 export interface StartPostgresOptions {
   dataDir: string;
   port: number;
@@ -207,6 +243,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   const pkgDir = postgresPackageDir();
   checkPostgresBinaries(pkgDir);
   installStandInExtensions(pkgDir!);
+  trustPrivilegedExtensions(pkgDir!);
   const state = inspectDataDir(opts.dataDir);
   if (state === 'cluster') assertNotRunning(opts.dataDir);
   await assertPortFree(opts.port, opts.host, 'Postgres', 'STACK_DB_PORT');
@@ -217,7 +254,9 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<Postgre
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,
-    user: 'postgres',
+    // As on hosted Supabase, the cluster's bootstrap superuser is supabase_admin;
+    // `postgres` is an ordinary role the platform bootstrap creates and demotes.
+    user: 'supabase_admin',
     password: 'postgres',
     authMethod: 'scram-sha-256',
     persistent: true,

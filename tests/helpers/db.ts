@@ -9,8 +9,12 @@ import { stackEnv } from './env.ts';
 export type Tx = postgres.TransactionSql;
 
 let shared: postgres.Sql | undefined;
+let platform: postgres.Sql | undefined;
 
-/** The service (superuser) connection of this test file; ended after the file. */
+/**
+ * The project owner's connection (`postgres`, not a superuser, as on hosted)
+ * of this test file; ended after the file.
+ */
 export function serviceSql(): postgres.Sql {
   if (!shared) {
     const sql = postgres(stackEnv().dbUrl, { max: 10, onnotice: () => {}, idle_timeout: 5 });
@@ -21,6 +25,23 @@ export function serviceSql(): postgres.Sql {
     });
   }
   return shared;
+}
+
+/**
+ * The platform superuser's connection (supabase_admin), for tests of what the
+ * local stack itself does (its services, stand-ins and bootstrap), which on
+ * hosted Supabase only the platform can touch. Product tests use serviceSql().
+ */
+export function platformSql(): postgres.Sql {
+  if (!platform) {
+    const sql = postgres(stackEnv().dbUrl.replace(/\/\/[^@]*@/, '//supabase_admin:postgres@'), { max: 4, onnotice: () => {}, idle_timeout: 5 });
+    platform = sql;
+    afterAll(async () => {
+      platform = undefined;
+      await sql.end({ timeout: 5 });
+    });
+  }
+  return platform;
 }
 
 export interface Claims {

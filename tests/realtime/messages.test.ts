@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { maintainMessagePartitions } from '../../stack/services/realtime/janitor.ts';
-import { serviceSql } from '../helpers/db.ts';
+import { platformSql, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { Inbox, realtimeClient, subscribed, userToken } from './clients.ts';
 import { realtimeFixtures } from './fixtures.ts';
@@ -69,7 +69,8 @@ describe('realtime.messages', () => {
   });
 
   it.runIf(stackEnv().embedded)('janitor: drops partitions older than 72 hours and keeps yesterday to today+3 as days pass', async () => {
-    const sql = serviceSql();
+    // The janitor is the platform's (Realtime's), as is creating partitions: postgres may not.
+    const sql = platformSql();
     await sql`create table if not exists realtime.messages_2020_01_01 partition of realtime.messages for values from ('2020-01-01') to ('2020-01-02')`;
     // Just after the next midnight: the new day's window reaches one day further.
     const tomorrow = new Date(utcDay(1).getTime() + 1000);

@@ -10,7 +10,7 @@ import { createGateway, type Gateway } from '../../stack/gateway.ts';
 import { freePort } from '../../stack/postgres.ts';
 import { createRealtimeService } from '../../stack/services/realtime/index.ts';
 import type { Service } from '../../stack/services/service.ts';
-import { serviceSql } from '../helpers/db.ts';
+import { platformSql, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { Inbox, realtimeClient, userToken } from './clients.ts';
 import { realtimeFixtures } from './fixtures.ts';
@@ -88,7 +88,8 @@ describe.runIf(stackEnv().embedded)('restart of the Realtime service', () => {
       await sql`insert into rt_fixture.deliveries (user_id, note) values (${user}, 'n1')`;
       await inbox.next(1);
       // The walsender goes away (as on a network drop); commits keep coming meanwhile.
-      const [killed] = await sql`select pg_terminate_backend(active_pid) as ok from pg_replication_slots where slot_name = ${slot} and active`;
+      // Only the platform may end Realtime's walsender (postgres cannot signal a superuser's backend).
+      const [killed] = await platformSql()`select pg_terminate_backend(active_pid) as ok from pg_replication_slots where slot_name = ${slot} and active`;
       expect(killed?.ok).toBe(true);
       for (const n of ['n2', 'n3', 'n4']) await sql`insert into rt_fixture.deliveries (user_id, note) values (${user}, ${n})`;
       const got = await inbox.next(4);

@@ -3,10 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceSql } from '../helpers/db.ts';
+import { platformSql, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 const sql = serviceSql();
+// Tests that act as other roles create them as the platform superuser, which may set role to any.
+const admin = platformSql();
 const tag = randomUUID().slice(0, 8);
 const scheduled: string[] = [];
 
@@ -162,10 +164,10 @@ describe('pg_cron scheduler', () => {
 
   it('runs a job as its owner: a non-superuser sees its own role and only its own jobs', async () => {
     const role = `cron_owner_${tag}`;
-    await sql.unsafe(`create role ${role} login nosuperuser noinherit password 'x'`);
-    await sql.unsafe(`grant usage on schema cron to ${role}; grant usage on schema cron_probe to ${role}; grant insert on cron_probe.seen to ${role}`);
+    await admin.unsafe(`create role ${role} login nosuperuser noinherit password 'x'`);
+    await admin.unsafe(`grant usage on schema cron to ${role}; grant usage on schema cron_probe to ${role}; grant insert on cron_probe.seen to ${role}`);
     const name = `owner-${tag}`;
-    const id = await sql.begin(async (tx) => {
+    const id = await admin.begin(async (tx) => {
       await tx.unsafe(`set local role ${role}`);
       const [{ id }] = await tx`select cron.schedule(${name}, '1 seconds', ${`insert into cron_probe.seen (job, who) values ('${name}', current_user || '/' || session_user)`}) as id`;
       // Row security: the role sees its own job, not postgres's.
@@ -174,48 +176,48 @@ describe('pg_cron scheduler', () => {
       return id;
     });
     // As pg_cron: alter_job is revoked from public; a role needs it granted.
-    await expect(sql.begin(async (tx) => {
+    await expect(admin.begin(async (tx) => {
       await tx.unsafe(`set local role ${role}`);
       await tx`select cron.alter_job(${id}, active => false)`;
     })).rejects.toThrow('permission denied for function alter_job');
-    const [seen] = await waitFor(() => sql`select who from cron_probe.seen where job = ${name}`.then((r) => (r.length ? r : null)), 'the owner job to run');
+    const [seen] = await waitFor(() => admin`select who from cron_probe.seen where job = ${name}`.then((r) => (r.length ? r : null)), 'the owner job to run');
     expect(seen.who).toBe(`${role}/${role}`);
     expect((await runs(id))[0].username).toBe(role);
     // Another role cannot unschedule it.
     const other = `cron_other_${tag}`;
-    await sql.unsafe(`create role ${other} login nosuperuser; grant usage on schema cron to ${other}`);
-    await expect(sql.begin(async (tx) => {
+    await admin.unsafe(`create role ${other} login nosuperuser; grant usage on schema cron to ${other}`);
+    await expect(admin.begin(async (tx) => {
       await tx.unsafe(`set local role ${other}`);
       await tx`select cron.unschedule(${id}::bigint)`;
     })).rejects.toThrow(`could not find valid entry for job ${id}`);
-    await sql`select cron.unschedule(${id}::bigint)`;
-    await sql`delete from cron.job_run_details where username in (${role}, ${other})`;
-    await sql.unsafe(`revoke all on schema cron, cron_probe from ${role}, ${other}; revoke all on cron_probe.seen from ${role}; drop role ${role}; drop role ${other}`);
+    await admin`select cron.unschedule(${id}::bigint)`;
+    await admin`delete from cron.job_run_details where username in (${role}, ${other})`;
+    await admin.unsafe(`revoke all on schema cron, cron_probe from ${role}, ${other}; revoke all on cron_probe.seen from ${role}; drop role ${role}; drop role ${other}`);
   });
 
   it('a job whose owner cannot log in fails with the login error', async () => {
     const role = `cron_nologin_${tag}`;
-    await sql.unsafe(`create role ${role} nologin; grant usage on schema cron to ${role}`);
-    const id = await sql.begin(async (tx) => {
+    await admin.unsafe(`create role ${role} nologin; grant usage on schema cron to ${role}`);
+    const id = await admin.begin(async (tx) => {
       await tx.unsafe(`set local role ${role}`);
       const [{ id }] = await tx`select cron.schedule('1 seconds', 'select 1') as id`;
       return id;
     });
     const run = await firstRun(id, 'failed');
     expect(run.return_message).toBe(`role "${role}" is not permitted to log in`);
-    await sql`select cron.unschedule(${id}::bigint)`;
-    await sql`delete from cron.job_run_details where username = ${role}`;
-    await sql.unsafe(`revoke all on schema cron from ${role}; drop role ${role}`);
+    await admin`select cron.unschedule(${id}::bigint)`;
+    await admin`delete from cron.job_run_details where username = ${role}`;
+    await admin.unsafe(`revoke all on schema cron from ${role}; drop role ${role}`);
   });
 
   it('a job row written past cron.schedule runs only where its owner may connect', async () => {
     const role = `cron_direct_${tag}`;
     const db = `cron_probe_${tag}`;
-    await sql.unsafe(`create role ${role} login nosuperuser; grant usage on schema cron to ${role}`);
-    await sql.unsafe(`create database ${db}`);
-    await sql.unsafe(`revoke connect on database ${db} from public`);
+    await admin.unsafe(`create role ${role} login nosuperuser; grant usage on schema cron to ${role}`);
+    await admin.unsafe(`create database ${db}`);
+    await admin.unsafe(`revoke connect on database ${db} from public`);
     try {
-      const [denied, missing] = await sql.begin(async (tx) => {
+      const [denied, missing] = await admin.begin(async (tx) => {
         await tx.unsafe(`set local role ${role}`);
         // Inserted directly (cron.job's policy allows one's own rows), skipping cron.schedule's checks.
         const [a] = await tx`insert into cron.job (schedule, command, database) values ('1 seconds', 'select 1', ${db}) returning jobid`;
@@ -224,16 +226,16 @@ describe('pg_cron scheduler', () => {
       });
       expect((await firstRun(denied, 'failed')).return_message).toBe(`permission denied for database "${db}"`);
       expect((await firstRun(missing, 'failed')).return_message).toBe('database "no_such_database" does not exist');
-      await sql`delete from cron.job where jobid in (${denied}, ${missing})`;
+      await admin`delete from cron.job where jobid in (${denied}, ${missing})`;
       // Nor can a role write a job for someone else.
-      await expect(sql.begin(async (tx) => {
+      await expect(admin.begin(async (tx) => {
         await tx.unsafe(`set local role ${role}`);
         await tx`insert into cron.job (schedule, command, username) values ('1 seconds', 'select 1', 'postgres')`;
       })).rejects.toThrow('new row violates row-level security policy');
     } finally {
-      await sql`delete from cron.job_run_details where username = ${role}`;
-      await sql.unsafe(`drop database ${db} with (force)`);
-      await sql.unsafe(`revoke all on schema cron from ${role}; drop role ${role}`);
+      await admin`delete from cron.job_run_details where username = ${role}`;
+      await admin.unsafe(`drop database ${db} with (force)`);
+      await admin.unsafe(`revoke all on schema cron from ${role}; drop role ${role}`);
     }
   });
 

@@ -40,7 +40,7 @@ export interface CronScheduler {
 }
 
 export function startCronScheduler(config: StackConfig, log: (line: string) => void): CronScheduler {
-  const sql = postgres(config.dbUrl, { max: 1, idle_timeout: 30, onnotice: () => {}, connection: { application_name: 'pg_cron scheduler' } });
+  const sql = postgres(config.adminDbUrl, { max: 1, idle_timeout: 30, onnotice: () => {}, connection: { application_name: 'pg_cron scheduler' } });
   let closed = false;
   let jobs: Job[] = [];
   let dirty = true;
@@ -147,7 +147,7 @@ export function startCronScheduler(config: StackConfig, log: (line: string) => v
     if (role.connect === null) return void (await finish('failed', `database "${job.database}" does not exist`));
     if (!role.connect) return void (await finish('failed', `permission denied for database "${job.database}"`));
 
-    const url = config.dbUrl.replace(/\/[^/?]*$/, `/${encodeURIComponent(job.database)}`);
+    const url = config.adminDbUrl.replace(/\/[^/?]*$/, `/${encodeURIComponent(job.database)}`);
     const conn = postgres(url, { max: 1, idle_timeout: 0, onnotice: () => {}, connection: { application_name: 'pg_cron' } });
     try {
       const [{ locked, pid }] = await conn`select pg_try_advisory_lock(${RUN_LOCK_CLASS}, ${Number(job.jobid) | 0}) as locked, pg_backend_pid() as pid`;

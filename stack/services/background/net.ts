@@ -39,7 +39,7 @@ export interface NetWorker {
 
 export function startNetWorker(config: StackConfig, log: (line: string) => void): NetWorker {
   // One connection for LISTEN (it is what net.check_worker_is_up looks for) and one for the queue, released when idle.
-  const sql = postgres(config.dbUrl, { max: 1, idle_timeout: 10, onnotice: () => {}, connection: { application_name: 'pg_net worker' } });
+  const sql = postgres(config.adminDbUrl, { max: 1, idle_timeout: 10, onnotice: () => {}, connection: { application_name: 'pg_net worker' } });
   let closed = false;
   let draining: Promise<void> | null = null;
   let again = false;

@@ -32,12 +32,12 @@ const MESSAGES_PUBLICATION = 'supabase_realtime_messages_publication';
 export async function createRealtimeService(ctx: ServiceContext, options: RealtimeOptions = {}): Promise<Service> {
   const { config, log } = ctx;
   const slot = options.slot ?? `${SLOT_PREFIX}${config.apiPort}`;
-  const sql = postgres(config.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'stack_realtime' } });
-  const checkSql = postgres(config.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'stack_realtime_rls' } });
+  const sql = postgres(config.adminDbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'stack_realtime' } });
+  const checkSql = postgres(config.adminDbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'stack_realtime_rls' } });
   const changes = new ChangeDispatcher({ sql: checkSql, checkTimeoutMs: options.checkTimeoutMs ?? 1000, log });
   const hub = new Hub(config, sql, changes, MAX_PAYLOAD_BYTES, log);
   const replication = new ReplicationStream({
-    dbUrl: config.dbUrl,
+    dbUrl: config.adminDbUrl,
     slot,
     publication: `supabase_realtime,${MESSAGES_PUBLICATION}`,
     onTransactions: (txs) => hub.onTransactions(txs),
