@@ -94,7 +94,10 @@ export function runSupabaseCli(args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [supabaseCli(), ...args], { cwd, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) {
-        const cause = (stderr || stdout || err.message).trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+        const lines = (stderr || stdout || err.message).trim().split('\n').filter(Boolean);
+        // The CLI prints Postgres's error (`ERROR: ... (SQLSTATE ...)`) above the failing statement.
+        const pgError = lines.find((line) => /^ERROR: /.test(line.trim()));
+        const cause = [pgError?.trim(), ...lines.slice(-3)].filter(Boolean).join(' | ');
         reject(new StackError(`supabase ${args[0]} ${args[1] ?? ''} failed: ${cause}`, 'fix the migration or seed it names, then `npm run db:reset`'));
       } else resolve(stdout + stderr);
     });

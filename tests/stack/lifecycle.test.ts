@@ -187,6 +187,47 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
     expect(err2.message).toMatch(/is damaged/);
   });
 
+  it('refuses a cluster made by an older stack (postgres its superuser), and `npm run db:reset` makes a new one', async () => {
+    const dataDir = await tempDir();
+    // What earlier stacks made: initdb with `postgres` as the bootstrap superuser.
+    const initdb = path.join(postgresPackageDir()!, 'native', 'bin', 'initdb');
+    const pwfile = path.join(dataDir, '..', `${path.basename(dataDir)}.pw`);
+    await writeFile(pwfile, 'postgres\n');
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      await chown(dataDir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+      await chmod(pwfile, 0o644);
+    }
+    const args = [`--pgdata=${dataDir}`, '--username=postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--no-sync'];
+    const asPostgresUser = (bin: string, binArgs: string[], input?: string) =>
+      execFileSync(asRoot ? 'runuser' : bin, asRoot ? ['-u', 'postgres', '--', bin, ...binArgs] : binArgs, { input, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
+    asPostgresUser(initdb, args);
+    await rm(pwfile);
+    // Their bootstrap also made supabase_admin, a superuser with the local password.
+    asPostgresUser(path.join(path.dirname(initdb), 'postgres'), ['--single', '-D', dataDir, 'postgres'], "create role supabase_admin login superuser password 'postgres';\n");
+
+    const err = await start(dataDir).catch((e) => e);
+    expect(err).toBeInstanceOf(StackError);
+    expect(err.message).toMatch(/was made by an older stack: its superuser is "postgres"/);
+    expect(err.hint).toMatch(/npm run db:reset/);
+
+    const reset = launch('npm', ['run', 'db:reset'], { STACK_DATA_DIR: dataDir, ...(await stackPorts()) });
+    await reset.exited;
+    expect(reset.exitCode).toBe(0);
+    expect(reset.output).toContain('making a new one');
+    const stack = await start(dataDir);
+    const sql = postgres(stack.config.dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      expect(await sql`select rolname, rolsuper from pg_roles where oid = 10 or rolname = 'postgres' order by oid`).toEqual([
+        { rolname: 'supabase_admin', rolsuper: true },
+        { rolname: 'postgres', rolsuper: false },
+      ]);
+    } finally {
+      await sql.end();
+      await stack.stop();
+    }
+  });
+
   it('`npm start` prints the status table and leaves no process behind on SIGTERM', async () => {
     const dataDir = await tempDir();
     const run = launch('npm', ['start'], { STACK_DATA_DIR: dataDir, ...(await stackPorts()) }, true);
