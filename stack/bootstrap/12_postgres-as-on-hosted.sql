@@ -83,8 +83,8 @@ $$;
 
 -- Where supautils switches to the superuser for the command, this lends
 -- `postgres` the owners' rights for that one command (membership, granted here
--- and revoked when the command ends, or rolled back with it), and the end
--- trigger refuses the command if it touched a table outside the lists.
+-- and revoked when the command ends, or rolled back with it), and
+-- privileged_role_grants_check refuses it if it touched a table outside the lists.
 create or replace function local_stack.privileged_role_grants_start() returns event_trigger
 language plpgsql security definer set search_path = ''
 as $$
@@ -95,32 +95,27 @@ begin
 end
 $$;
 
-create or replace function local_stack.privileged_role_grants_check_drop() returns event_trigger
-language plpgsql security definer set search_path = ''
-as $$
-declare
-  dropped record;
-begin
-  if not local_stack.acting_as_privileged_role() then
-    return;
-  end if;
-  for dropped in
-    select o.address_names[1] as nsp, o.address_names[2] as rel
-    from pg_catalog.pg_event_trigger_dropped_objects() o
-    where o.object_type in ('policy', 'trigger') and o.original
-  loop
-    perform local_stack.privileged_role_grants_refuse(pg_catalog.to_regclass(pg_catalog.format('%I.%I', dropped.nsp, dropped.rel)));
-  end loop;
-end
-$$;
-
-create or replace function local_stack.privileged_role_grants_end() returns event_trigger
+-- At sql_drop (DROP POLICY, DROP TRIGGER) the dropped objects' tables are
+-- checked; at ddl_command_end the created or altered policies' tables, and the
+-- lent memberships are taken back.
+create or replace function local_stack.privileged_role_grants_check() returns event_trigger
 language plpgsql security definer set search_path = ''
 as $$
 declare
   target oid;
 begin
   if not local_stack.acting_as_privileged_role() then
+    return;
+  end if;
+  -- Each function answers only in its own event, so each event has its own query.
+  if tg_event = 'sql_drop' then
+    for target in
+      select pg_catalog.to_regclass(pg_catalog.format('%I.%I', o.address_names[1], o.address_names[2]))
+      from pg_catalog.pg_event_trigger_dropped_objects() o
+      where o.object_type in ('policy', 'trigger') and o.original
+    loop
+      perform local_stack.privileged_role_grants_refuse(target);
+    end loop;
     return;
   end if;
   for target in
@@ -158,8 +153,8 @@ create event trigger local_stack_privileged_role_grants_start on ddl_command_sta
 drop event trigger if exists local_stack_privileged_role_grants_check_drop;
 create event trigger local_stack_privileged_role_grants_check_drop on sql_drop
   when tag in ('DROP POLICY', 'DROP TRIGGER')
-  execute function local_stack.privileged_role_grants_check_drop();
+  execute function local_stack.privileged_role_grants_check();
 drop event trigger if exists local_stack_privileged_role_grants_end;
 create event trigger local_stack_privileged_role_grants_end on ddl_command_end
   when tag in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY', 'DROP TRIGGER')
-  execute function local_stack.privileged_role_grants_end();
+  execute function local_stack.privileged_role_grants_check();

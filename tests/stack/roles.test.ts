@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSupabaseCli } from '../../stack/database.ts';
-import { serviceSql, type Tx } from '../helpers/db.ts';
+import { platformSql, serviceSql, type Tx } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 const sql = serviceSql();
@@ -108,6 +108,15 @@ describe('postgres as on hosted Supabase', () => {
     // A policy on one of realtime.messages' partitions: not on hosted's list.
     const [{ part }] = await sql`select inhrelid::regclass::text as part from pg_inherits where inhparent = 'realtime.messages'::regclass limit 1`;
     expect(await refusal(`create policy roles_probe on ${part} using (true)`)).toBe(`must be owner of table ${part.split('.')[1]}`);
+    if (stackEnv().embedded) {
+      // Nor may it drop what the platform put on such a table.
+      await platformSql().unsafe(`create policy roles_probe_platform on ${part} using (true)`);
+      try {
+        expect(await refusal(`drop policy roles_probe_platform on ${part}`)).toBe(`must be owner of table ${part.split('.')[1]}`);
+      } finally {
+        await platformSql().unsafe(`drop policy roles_probe_platform on ${part}`);
+      }
+    }
     // Lent only to postgres itself: not after `set role` to an API role.
     expect(await refusal('set local role authenticated; create policy roles_probe on realtime.messages using (true)')).toBe('must be owner of table messages');
   });
