@@ -141,10 +141,12 @@ describe('embedding errors', () => {
     expect(res.status).toBe(300);
     expect(res.error?.code).toBe('PGRST201');
     expect(res.error?.hint).toContain("'people!messages_sender_id_fkey'");
-    // details: an array of objects, not a JSON-encoded string.
+    // details: an array of objects, not a JSON-encoded string, in PostgREST's order (its
+    // schema cache reads foreign keys ordered by table, then constraint name: not the
+    // order they were made in, nor where they happen to lie on disk).
     expect(res.error?.details).toEqual([
-      { cardinality: 'many-to-one', embedding: 'messages with people', relationship: 'messages_sender_id_fkey using messages(sender_id) and people(id)' },
       { cardinality: 'many-to-one', embedding: 'messages with people', relationship: 'messages_recipient_id_fkey using messages(recipient_id) and people(id)' },
+      { cardinality: 'many-to-one', embedding: 'messages with people', relationship: 'messages_sender_id_fkey using messages(sender_id) and people(id)' },
     ]);
   });
 

@@ -173,7 +173,8 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
       from pg_constraint con
       join pg_class c1 on c1.oid = con.conrelid join pg_namespace n1 on n1.oid = c1.relnamespace
       join pg_class c2 on c2.oid = con.confrelid join pg_namespace n2 on n2.oid = c2.relnamespace
-      where con.contype = 'f' and con.conparentid = 0 and n1.nspname not in ('pg_catalog', 'information_schema') and n2.nspname not in ('pg_catalog', 'information_schema')`,
+      where con.contype = 'f' and con.conparentid = 0 and n1.nspname not in ('pg_catalog', 'information_schema') and n2.nspname not in ('pg_catalog', 'information_schema')
+      order by con.conrelid, con.conname`,
     sql<FunctionRow[]>`
       select n.nspname as schema, p.proname as name, p.provolatile as volatility, p.proretset as retset,
              format_type(p.prorettype, null) as rettype, rt.typname as rettypname, rt.typtype as rettyptype,
