@@ -115,6 +115,37 @@ export function processCpuTicks(pids: number[], withChildren: boolean): number {
   return total;
 }
 
+/**
+ * CPU time of this process and its descendants (living ones), in clock ticks,
+ * by command name (Postgres backends under one name): read before and after a
+ * run to see which process a path's CPU goes to.
+ */
+export function cpuTicksByCommand(): Map<string, number> {
+  const children = processChildren();
+  const out = new Map<string, number>();
+  const visit = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name = comm.startsWith('postgres') ? 'postgres' : comm;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
+    } catch { /* exited meanwhile */ }
+    for (const c of children.get(pid) ?? []) visit(c);
+  };
+  visit(process.pid);
+  return out;
+}
+
+/** `name ms` per operation for each command that used CPU between two readings. */
+export function cpuPerOp(before: Map<string, number>, after: Map<string, number>, ops: number): string {
+  return [...after]
+    .map(([name, t]) => [name, ((t - (before.get(name) ?? 0)) * 10) / ops] as const)
+    .filter(([, ms]) => ms >= 0.05)
+    .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+    .join(', ');
+}
+
 export interface DelayProxy {
   port: number;
   close(): Promise<void>;
