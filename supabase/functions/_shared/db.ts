@@ -34,14 +34,28 @@ function statusOf(code: string): number | undefined {
   return pt ? Number(pt[1]) : STATUS_BY_SQLSTATE[code];
 }
 
-export async function asServiceRole<T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+export async function asServiceRole<T>(fn: (tx: postgres.Sql) => Promise<T>): Promise<T> {
   try {
-    return await sql().begin((tx) => {
-      // Sent at once and pipelined with fn's first statement (one round trip
-      // fewer per call); statements run in order, and a failure here fails fn's.
-      tx`set local role service_role`.execute();
-      return fn(tx);
-    }) as T;
+    const tx = await sql().reserve();
+    try {
+      // BEGIN and the role are sent at once, pipelined with fn's first
+      // statement: one round trip where sql.begin makes two before it.
+      const opened = Promise.all([tx`begin`.execute(), tx`set local role service_role`.execute()]);
+      opened.catch(() => {});
+      let result: T;
+      try {
+        result = await fn(tx);
+        await opened;
+      } catch (err) {
+        await tx`rollback`.catch(() => {});
+        // A failed BEGIN or role is the cause of what fn saw.
+        throw await opened.then(() => err, (first) => first);
+      }
+      await tx`commit`;
+      return result;
+    } finally {
+      tx.release();
+    }
   } catch (err) {
     const e = err as { code?: string; message?: string; detail?: string };
     const status = e.code ? statusOf(e.code) : undefined;
