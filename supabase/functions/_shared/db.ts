@@ -34,28 +34,12 @@ function statusOf(code: string): number | undefined {
   return pt ? Number(pt[1]) : STATUS_BY_SQLSTATE[code];
 }
 
-export async function asServiceRole<T>(fn: (tx: postgres.Sql) => Promise<T>): Promise<T> {
+export async function asServiceRole<T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
   try {
-    const tx = await sql().reserve();
-    try {
-      // BEGIN and the role are sent at once, pipelined with fn's first
-      // statement: one round trip where sql.begin makes two before it.
-      const opened = Promise.all([tx`begin`.execute(), tx`set local role service_role`.execute()]);
-      opened.catch(() => {});
-      let result: T;
-      try {
-        result = await fn(tx);
-        await opened;
-      } catch (err) {
-        await tx`rollback`.catch(() => {});
-        // A failed BEGIN or role is the cause of what fn saw.
-        throw await opened.then(() => err, (first) => first);
-      }
-      await tx`commit`;
-      return result;
-    } finally {
-      tx.release();
-    }
+    return await sql().begin(async (tx) => {
+      await tx`set local role service_role`;
+      return fn(tx);
+    }) as T;
   } catch (err) {
     const e = err as { code?: string; message?: string; detail?: string };
     const status = e.code ? statusOf(e.code) : undefined;
