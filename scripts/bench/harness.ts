@@ -1,7 +1,7 @@
 // Shared measurement helpers for `npm run bench`. Figures are reported as
 // ratios against a baseline measured in the same run, never as absolute targets.
 import { readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { StackConfig } from '../../stack/index.ts';
 
 export interface BenchContext {
@@ -115,6 +115,37 @@ export function processCpuTicks(pids: number[], withChildren: boolean): number {
   return total;
 }
 
+/**
+ * CPU time of this process and its descendants (living ones), in clock ticks,
+ * by command name (Postgres backends under one name): read before and after a
+ * run to see which process a path's CPU goes to.
+ */
+export function cpuTicksByCommand(): Map<string, number> {
+  const children = processChildren();
+  const out = new Map<string, number>();
+  const visit = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name = comm.startsWith('postgres') ? 'postgres' : comm;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
+    } catch { /* exited meanwhile */ }
+    for (const c of children.get(pid) ?? []) visit(c);
+  };
+  visit(process.pid);
+  return out;
+}
+
+/** `name ms` per operation for each command that used CPU between two readings. */
+export function cpuPerOp(before: Map<string, number>, after: Map<string, number>, ops: number): string {
+  return [...after]
+    .map(([name, t]) => [name, ((t - (before.get(name) ?? 0)) * 10) / ops] as const)
+    .filter(([, ms]) => ms >= 0.05)
+    .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+    .join(', ');
+}
+
 export interface DelayProxy {
   port: number;
   close(): Promise<void>;
@@ -123,47 +154,26 @@ export interface DelayProxy {
 /**
  * A TCP proxy that holds every chunk `delayMs` before passing it on, each way,
  * in order: a network between client and server where a round trip costs what
- * it does between an app server and its database in one region. Node's timers
- * fire at millisecond granularity, so the delay actually added is at least
- * 1 ms each way; the bench measures and prints the round trip it really adds.
+ * it does between an app server and its database in one region. It runs in a
+ * worker thread of its own, timed by a second one (delay-proxy.worker.ts), as
+ * Node's timers would add at least a millisecond each way; the bench measures
+ * and prints the round trip it really adds.
  */
 export async function startDelayProxy(target: { host: string; port: number }, delayMs: number): Promise<DelayProxy> {
-  const sockets = new Set<net.Socket>();
-  const pipeDelayed = (from: net.Socket, to: net.Socket) => {
-    const queue: { at: number; chunk: Buffer }[] = [];
-    let timer: NodeJS.Timeout | null = null;
-    const flush = () => {
-      timer = null;
-      const now = performance.now();
-      while (queue.length && queue[0].at <= now + 0.05) to.write(queue.shift()!.chunk);
-      if (queue.length) timer = setTimeout(flush, queue[0].at - now);
-    };
-    from.on('data', (chunk) => {
-      queue.push({ at: performance.now() + delayMs, chunk });
-      timer ??= setTimeout(flush, delayMs);
-    });
-    from.on('end', () => setTimeout(() => to.end(), delayMs + 1));
-    from.on('error', () => to.destroy());
-  };
-  const server = net.createServer((client) => {
-    client.setNoDelay(true);
-    const upstream = net.connect(target.port, target.host);
-    upstream.setNoDelay(true);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    }
-    pipeDelayed(client, upstream);
-    pipeDelayed(upstream, client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+  // tsx's loader is not inherited by workers: register it, then load the TypeScript module.
+  const url = new URL('./delay-proxy.worker.ts', import.meta.url).href;
+  const worker = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`,
+    { eval: true, workerData: { host: target.host, port: target.port, delayMs } });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    port,
+    close: async () => {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('close');
+      await exited;
+    },
   };
 }

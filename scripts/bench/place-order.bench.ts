@@ -261,7 +261,7 @@ export default async function placeOrderBench(ctx: BenchContext): Promise<void> 
         return (performance.now() - t0) / 50;
       };
       const added = (await ping(far)) - (await ping(sql));
-      log(`\nThrough a TCP proxy delaying each way by ${DELAY_MS} ms (measured round trip added: ${added.toFixed(2)} ms)`);
+      log(`\nThrough a TCP proxy delaying each way by ${DELAY_MS} ms (configured round trip added: ${(2 * DELAY_MS).toFixed(2)} ms, measured: ${added.toFixed(2)} ms)`);
       for (const clients of [1, 16] as const) {
         const n = Math.min(OPS[clients], DELAYED_OPS);
         const base = await runConcurrent('client-side pricing, many round trips', { clients, totalOps: n, maxSeconds: MAX_SECONDS }, (c) => clientSide(c, far));

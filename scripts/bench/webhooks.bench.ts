@@ -6,6 +6,7 @@
 // on the same database, since the bench stack points at the real Paystack),
 // then confirm_payment.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import postgres from 'postgres';
 import { createGateway } from '../../stack/gateway.ts';
@@ -14,7 +15,7 @@ import { createFunctionsService } from '../../stack/services/functions/index.ts'
 import { readDotenv } from '../../stack/services/functions/env.ts';
 import { paystackSignature, startFakePaystack } from '../../tests/fakes/paystack.ts';
 import { stripeSignature } from '../../tests/fakes/stripe.ts';
-import { printComparison, runConcurrent, type BenchContext } from './harness.ts';
+import { cpuPerOp, cpuTicksByCommand, printComparison, runConcurrent, type BenchContext, type RunResult } from './harness.ts';
 
 const OPS = 400;
 const CLIENTS = 8;
@@ -34,6 +35,21 @@ export default async function webhooks(ctx: BenchContext): Promise<void> {
   const functions = createFunctionsService({ config: paystackConfig, log });
   const gateway = createGateway(paystackConfig, [functions], async () => ({ ok: true }), log);
   await new Promise<void>((resolve) => gateway.server.listen(paystackConfig.apiPort, config.host, resolve));
+  // Webhooks are sent as providers send them, over kept-alive connections, with
+  // node:http: the bench's sender shares the stack's event loop, and fetch
+  // (undici) costs more CPU per request there than the gateway and the hand-off
+  // to the function together (half the Node thread's time in a profile).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const post = (url: string, headers: Record<string, string>, body: string) =>
+    new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   try {
     // Many users, so that runs measure the path rather than one wallet's row lock.
     const users = Array.from({ length: USERS }, () => randomUUID());
@@ -62,9 +78,8 @@ export default async function webhooks(ctx: BenchContext): Promise<void> {
     };
     const paystackUrl = `${paystackConfig.apiUrl}/functions/v1/paystack-webhook`;
     const deliverPaystack = async (raw: string) => {
-      const res = await fetch(paystackUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-paystack-signature': paystackSignature(raw, paystackKey) }, body: raw });
-      const body = await res.json() as { outcome?: string };
-      if (res.status !== 200 || body.outcome !== 'credited') throw new Error(`paystack webhook answered ${res.status} ${JSON.stringify(body)}`);
+      const { status, body } = await post(paystackUrl, { 'x-paystack-signature': paystackSignature(raw, paystackKey) }, raw);
+      if (status !== 200 || body.outcome !== 'credited') throw new Error(`paystack webhook answered ${status} ${JSON.stringify(body)}`);
     };
     const event = (reference: string) => JSON.stringify({
       id: `evt_${randomUUID().replace(/-/g, '')}`, object: 'event', type: 'payment_intent.succeeded', created: Math.floor(Date.now() / 1000), livemode: false,
@@ -72,40 +87,66 @@ export default async function webhooks(ctx: BenchContext): Promise<void> {
     });
     const url = `${config.apiUrl}/functions/v1/stripe-webhook`;
     const deliver = async (raw: string) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(raw, webhookSecret) }, body: raw });
-      const body = await res.json() as { outcome?: string };
-      if (res.status !== 200 || (body.outcome !== 'credited')) throw new Error(`webhook answered ${res.status} ${JSON.stringify(body)}`);
+      const { status, body } = await post(url, { 'stripe-signature': stripeSignature(raw, webhookSecret) }, raw);
+      if (status !== 200 || body.outcome !== 'credited') throw new Error(`webhook answered ${status} ${JSON.stringify(body)}`);
       return raw;
     };
 
-    // Warm the workers (Deno start, npm packages) outside the measurement.
-    await deliver(event((await pending(1))[0]));
-    await deliverPaystack(await paidAtPaystack((await pending(1, 'paystack'))[0]));
+    // Each run is preceded by a warm-up of CLIENTS operations of its own kind, so
+    // that it measures the steady state: workers started (Deno, npm packages) and
+    // every pool connection open (the function's postgres.js pool closes after
+    // 20 s idle, and each new connection's SCRAM login costs tens of
+    // milliseconds of CPU, in Deno and in Postgres).
+    const warm = (op: (i: number) => Promise<unknown>) => Promise.all(Array.from({ length: CLIENTS }, (_, i) => op(i)));
+    // The same call as the function makes, with the event as payload.
+    const confirmOverSql = (raw: string) => {
+      const e = JSON.parse(raw);
+      const intent = e.data.object;
+      return sql.begin(async (tx) => {
+        await tx`set local role service_role`;
+        return tx`select public.confirm_payment(
+          p_provider => 'stripe', p_provider_event_id => ${e.id}, p_reference => ${intent.metadata.reference},
+          p_amount => ${intent.amount_received}::bigint, p_currency => ${intent.currency}, p_provider_payment_id => ${intent.id},
+          p_payload => ${sql.json(e)}) as result`;
+      });
+    };
 
-    const sqlRefs = await pending(OPS);
-    const baseline = await runConcurrent('confirm_payment over SQL', { clients: CLIENTS, totalOps: OPS }, (_c, i) => sql.begin(async (tx) => {
-      await tx`set local role service_role`;
-      return tx`select public.confirm_payment('stripe', ${`evt_sql_${randomUUID()}`}, ${sqlRefs[i]}, ${AMOUNT}::bigint, 'NGN')`;
-    }));
+    // Each run with the CPU it took per operation, by process (ticks of 10 ms).
+    const cpu: string[] = [];
+    const measured = async (label: string, opts: { clients: number; totalOps: number }, op: (client: number, i: number) => Promise<unknown>): Promise<RunResult> => {
+      const before = cpuTicksByCommand();
+      const result = await runConcurrent(label, opts, op);
+      cpu.push(`  ${label.padEnd(44)} ${cpuPerOp(before, cpuTicksByCommand(), result.ops)}`);
+      return result;
+    };
 
-    const hookRefs = await pending(OPS);
+    const sqlEvents = (await pending(OPS + CLIENTS)).map(event);
+    await warm((i) => confirmOverSql(sqlEvents[OPS + i]));
+    const baseline = await measured('confirm_payment over SQL', { clients: CLIENTS, totalOps: OPS }, (_c, i) => confirmOverSql(sqlEvents[i]));
+
+    const hookEvents = (await pending(OPS + CLIENTS)).map(event);
+    await warm((i) => deliver(hookEvents[OPS + i]));
     const delivered: string[] = [];
-    const viaFunctions = await runConcurrent('signed webhook via /functions/v1', { clients: CLIENTS, totalOps: OPS }, async (_c, i) => {
-      delivered.push(await deliver(event(hookRefs[i])));
+    const viaFunctions = await measured('signed webhook via /functions/v1', { clients: CLIENTS, totalOps: OPS }, async (_c, i) => {
+      delivered.push(await deliver(hookEvents[i]));
     });
 
     // Providers redeliver: a replay is checked, found, and answered without effect.
-    const replays = await runConcurrent('replayed webhook via /functions/v1', { clients: CLIENTS, totalOps: Math.min(OPS, delivered.length) }, async (_c, i) => {
+    const replays = await measured('replayed webhook via /functions/v1', { clients: CLIENTS, totalOps: Math.min(OPS, delivered.length) }, async (_c, i) => {
       const raw = delivered[i];
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(raw, webhookSecret) }, body: raw });
-      if (!(await res.json() as { duplicate?: boolean }).duplicate) throw new Error('a replay was applied twice');
+      const { body } = await post(url, { 'stripe-signature': stripeSignature(raw, webhookSecret) }, raw);
+      if (!body.duplicate) throw new Error('a replay was applied twice');
     });
 
-    const paystackBodies = await Promise.all((await pending(OPS, 'paystack')).map(paidAtPaystack));
-    const viaPaystack = await runConcurrent('Paystack webhook + verify via /functions/v1', { clients: CLIENTS, totalOps: OPS }, (_c, i) => deliverPaystack(paystackBodies[i]));
+    const paystackBodies = await Promise.all((await pending(OPS + CLIENTS, 'paystack')).map(paidAtPaystack));
+    await warm((i) => deliverPaystack(paystackBodies[OPS + i]));
+    const viaPaystack = await measured('Paystack webhook + verify via /functions/v1', { clients: CLIENTS, totalOps: OPS }, (_c, i) => deliverPaystack(paystackBodies[i]));
 
     printComparison('Payment webhooks: confirm_payment directly vs. through the edge functions', baseline, [viaFunctions, replays, viaPaystack], log);
+    log('  CPU ms per operation (this process is the bench and the stack; deno the function workers):');
+    for (const line of cpu) log(line);
   } finally {
+    agent.destroy();
     await gateway.close();
     await functions.close();
     await paystack.close();
