@@ -64,7 +64,8 @@ export default async function notifyBench(ctx: BenchContext): Promise<void> {
   const gateway = createGateway(fnConfig, [functions], async () => ({ ok: true }), log);
   await new Promise<void>((resolve) => gateway.server.listen(fnConfig.apiPort, config.host, resolve));
   const [{ secret: projectUrl }] = await sql`select secret from vault.secrets where name = 'project_url'`;
-  await sql`update vault.secrets set secret = ${fnConfig.apiUrl} where name = 'project_url'`;
+  // As postgres may on hosted: through Vault's API (it has no UPDATE on vault.secrets).
+  await sql`select vault.update_secret(id, ${fnConfig.apiUrl}) from vault.secrets where name = 'project_url'`;
   const clients: SupabaseClient[] = [];
   const channels: RealtimeChannel[] = [];
   try {
@@ -154,7 +155,7 @@ export default async function notifyBench(ctx: BenchContext): Promise<void> {
   } finally {
     for (const ch of channels) await ch.unsubscribe();
     for (const c of clients) c.realtime.disconnect();
-    await sql`update vault.secrets set secret = ${projectUrl} where name = 'project_url'`;
+    await sql`select vault.update_secret(id, ${projectUrl}) from vault.secrets where name = 'project_url'`;
     // Calls already queued for the bench's gateway go out before it closes.
     await until(async () => {
       const [r] = await sql`select (select count(*) from net.http_request_queue)::int as queued,

@@ -13,7 +13,9 @@ const EXPLAINED = 5;
 export default async function placeOrderProfile(ctx: BenchContext): Promise<void> {
   const { config, log } = ctx;
   const plans: string[] = [];
-  const sql = postgres(config.dbUrl, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
+  // The platform's superuser: resetting statistics, track_functions and loading auto_explain are
+  // superuser-only (as on hosted, where a project reads pg_stat_statements instead).
+  const sql = postgres(config.adminDbUrl, { max: 1, onnotice: (n) => plans.push(String(n.message)) });
   try {
     const f = await setUp(sql, ['23496', '23497']);
     const call = (i: number) => sql.begin(async (tx) => {

@@ -72,7 +72,7 @@ export async function setUp(sql: postgres.Sql, phones = ['23491', '23492']): Pro
     await sql`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${v.id}, ${protein.id}, 'Beef', 60000)`;
     const [plantain] = await sql`insert into public.modifiers (vendor_id, group_id, name, price_delta) values (${v.id}, ${extras.id}, 'Plantain', 30000) returning id`;
     // Checkout v2: a platform coupon without limits (no lock) and plenty of tracked stock.
-    const coupon = `BENCH${process.pid % 100000}X${i}`;
+    const coupon = `BENCH${phones[0]}${process.pid % 100000}X${i}`;
     await sql`insert into public.coupons (code, kind, value, per_customer_limit) values (${coupon}, 'percent', 10, null)`;
     const [zobo] = await sql`insert into public.menu_items (vendor_id, name, price, stock) values (${v.id}, 'Zobo', 50000, 1000000) returning id`;
     vendors.push({ vendorId: v.id, coupon, zobo: zobo.id, jollof: jollof.id, suya: suya.id, chicken: chicken.id, plantain: plantain.id });
