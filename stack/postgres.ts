@@ -202,7 +202,7 @@ export function installStandInExtensions(pkgDir: string): void {
  * Hosted's list, limited to what this build has; the rest of its list is either
  * trusted already (pgcrypto, pg_trgm, ...) or not shipped (postgis, vector, ...).
  */
-export const PRIVILEGED_EXTENSIONS = [
+const PRIVILEGED_EXTENSIONS = [
   'autoinc', 'bloom', 'dblink', 'dict_xsyn', 'earthdistance', 'insert_username', 'moddatetime', 'pg_cron', 'pg_net',
   'pg_prewarm', 'pg_stat_statements', 'pg_walinspect', 'pgrowlocks', 'pgstattuple', 'postgres_fdw', 'refint', 'sslinfo',
   'supabase_vault',
