@@ -89,11 +89,19 @@ function launch(command: string, args: string[], env: Record<string, string>, de
   return run;
 }
 
+/**
+ * How long a first start (initdb, bootstrap, every migration through the CLI) may
+ * take before a test calls it hung: generous, as the suite's other files load the
+ * same two cores meanwhile. Speed is the benchmarks' business, not these tests'.
+ */
+const FIRST_START_MS = 90_000;
+
 async function stackPorts(): Promise<Record<string, string>> {
   return { STACK_API_PORT: String(await freePort()), STACK_DB_PORT: String(await freePort()) };
 }
 
-describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
+// Each test starts at least one stack from nothing: see FIRST_START_MS.
+describe.runIf(stackEnv().embedded)('stack lifecycle', { timeout: 2 * FIRST_START_MS }, () => {
   it('keeps data across a restart, and a reset rebuilds from migrations and seed', async () => {
     const dataDir = await tempDir();
     let stack = await start(dataDir);
@@ -231,7 +239,7 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
   it('`npm start` prints the status table and leaves no process behind on SIGTERM', async () => {
     const dataDir = await tempDir();
     const run = launch('npm', ['start'], { STACK_DATA_DIR: dataDir, ...(await stackPorts()) }, true);
-    await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, 20_000);
+    await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, FIRST_START_MS);
     const output = run.output;
     expect(output).toContain('Press Ctrl-C to stop.');
     expect(output).toMatch(/Local Supabase started \(first run in [\d.]+ s/);
@@ -277,7 +285,7 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
       GOTRUE_HOOK_SEND_SMS_SECRETS: fakes.secrets.SEND_SMS_HOOK_SECRET,
     }, true);
     try {
-      await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, 30_000);
+      await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, FIRST_START_MS);
       expect(run.output).toContain('Press Ctrl-C to stop.');
 
       // Paystack: a signed charge.success is re-verified at PAYSTACK_BASE_URL.
@@ -323,7 +331,7 @@ describe.runIf(stackEnv().embedded)('stack lifecycle', () => {
       STACK_DATA_DIR: path.join(dataDir, 'data'),
       ...(await stackPorts()),
     });
-    await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, 20_000);
+    await waitFor(() => run.output.includes('Press Ctrl-C to stop.') || !run.running, FIRST_START_MS);
     expect(run.output).toContain('Press Ctrl-C to stop.');
     run.child.kill('SIGTERM');
     await run.exited;
