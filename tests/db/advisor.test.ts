@@ -3,7 +3,7 @@
 // is also shown to catch a planted violation (in a rolled-back transaction),
 // so none of them can pass by being blind.
 import { describe, expect, it } from 'vitest';
-import { serviceSql, type Tx } from '../helpers/db.ts';
+import { Rollback, serviceSql, type Tx } from '../helpers/db.ts';
 
 const EXPOSED = ['public', 'graphql_public'];
 /** Our schemas: exposed ones plus the helpers' and reports'. */
@@ -119,8 +119,6 @@ const lints: Lint[] = [
     plant: (tx) => tx`create table private.advisor_probe (id int)`,
   },
 ];
-
-class Rollback extends Error {}
 
 describe('security advisor equivalents', () => {
   for (const lint of lints) {

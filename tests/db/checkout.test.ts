@@ -9,7 +9,7 @@
 // as each user there exactly as PostgREST does (role and claims per request).
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asAnon, asService, asUser, serviceSql, type Tx } from '../helpers/db.ts';
+import { Rollback, asAnon, asService, asUser, serviceSql, type Tx } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { testClient, userAccessToken } from '../helpers/supabase.ts';
 import {
@@ -86,8 +86,6 @@ const breakdown = (o: Record<string, any>) => ({
   subtotal: Number(o.subtotal), discount: Number(o.discount), delivery_fee: Number(o.delivery_fee), service_fee: Number(o.service_fee),
   small_order_fee: Number(o.small_order_fee), vat: Number(o.vat), tip: Number(o.tip), total: Number(o.total),
 });
-
-class Rollback extends Error {}
 
 interface Day {
   tx: Tx;

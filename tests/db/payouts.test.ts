@@ -8,7 +8,7 @@
 // their transfers (the payout stays processing) and the tests decide outcomes.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { asService, asUser, createUser, serviceSql } from '../helpers/db.ts';
+import { Rollback, asService, asUser, createUser, rolledBack, serviceSql } from '../helpers/db.ts';
 import { createAdmin, createCustomer, createVendor, errorOf, fundWallet, providerUnavailableFor, walletBalance, type TestVendor } from './fixtures.ts';
 
 async function withAccount(v: TestVendor): Promise<void> {
@@ -67,20 +67,6 @@ async function footprint(userId: string) {
 const claim = (userId: string | null, payoutId: string | null) =>
   asService(async (tx) => tx`select * from public.claim_payouts(${userId}::uuid, ${payoutId}::uuid)`);
 
-class Rollback extends Error {}
-
-/** Runs `fn` in a transaction that is rolled back, and returns what it returned. */
-async function rolledBack<T>(fn: (tx: any) => Promise<T>): Promise<T> {
-  let result: T | undefined;
-  await serviceSql().begin(async (tx) => {
-    result = await fn(tx);
-    throw new Rollback();
-  }).catch((err) => {
-    if (!(err instanceof Rollback)) throw err;
-  });
-  return result as T;
-}
-
 /** Makes a payout look queued `minutes` ago, never sent (triggers off, so updated_at keeps the value). */
 async function queuedAgo(tx: any, payoutId: string, minutes: number) {
   await tx`set local session_replication_role = replica`;
@@ -125,7 +111,7 @@ describe('request_payout', () => {
       await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: v.owner.id, role: 'authenticated' })}, true)`;
       const [p] = await tx`select id from public.request_payout(200000)`;
       await tx`select set_config('role', 'postgres', true)`;
-      const [q] = await tx`select url, convert_from(body, 'utf8')::jsonb as body from net.http_request_queue
+      const [q] = await tx<{ url: string; body: unknown }[]>`select url, convert_from(body, 'utf8')::jsonb as body from net.http_request_queue
                            where convert_from(body, 'utf8')::jsonb ->> 'payout_id' = ${p.id}`;
       return { payoutId: p.id, ...q };
     });

@@ -4,13 +4,11 @@
 // zero rows; any other error fails the test, so a broken fixture cannot pass
 // for a policy.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asService, asUser, createUser, serviceSql, type Claims, type Tx } from '../helpers/db.ts';
+import { Rollback, asService, asUser, createUser, serviceSql, type Claims, type Tx } from '../helpers/db.ts';
 import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, providerRefund, providerUnavailableFor, setStatus, topUpByCard, type TestVendor } from './fixtures.ts';
 
 const ACTORS = ['anon', 'A', 'B', 'X', 'Y', 'admin', 'service'] as const;
 type Actor = (typeof ACTORS)[number];
-
-class Rollback extends Error {}
 
 type Outcome = 'allow' | 'deny' | `error ${string}`;
 

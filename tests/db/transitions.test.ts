@@ -3,7 +3,7 @@
 // in a transaction that is rolled back, so one order per starting state serves
 // all attempts.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createUser, serviceSql } from '../helpers/db.ts';
+import { Rollback, createUser, serviceSql } from '../helpers/db.ts';
 import { createAdmin, createCustomer, createVendor, fundWallet, placeOrder, setStatus, type TestVendor } from './fixtures.ts';
 
 const STATUSES = ['awaiting_payment', 'new', 'preparing', 'ready', 'out_for_delivery', 'completed', 'cancelled'] as const;
@@ -62,8 +62,6 @@ beforeAll(async () => {
     orders['out_for_delivery/pickup'] = '';
   }
 });
-
-class Rollback extends Error {}
 
 async function attempt(actor: Actor, orderId: string, to: Status): Promise<string> {
   let outcome = 'ok';

@@ -44,6 +44,23 @@ export function platformSql(): postgres.Sql {
   return platform;
 }
 
+/** Thrown to end a test transaction with a rollback; rolledBack() and tests' own helpers catch it. */
+export class Rollback extends Error {}
+
+/** Runs `fn` as postgres in a transaction that is always rolled back, and returns what it returned. */
+export async function rolledBack<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  await serviceSql()
+    .begin(async (tx) => {
+      result = await fn(tx);
+      throw new Rollback();
+    })
+    .catch((err) => {
+      if (!(err instanceof Rollback)) throw err;
+    });
+  return result as T;
+}
+
 export interface Claims {
   role: string;
   sub?: string;

@@ -1,10 +1,9 @@
 // Errors, authentication, RLS and hostile input: PostgREST's codes and statuses,
 // JWT failures as 401s, RLS for anon and users, injection attempts rejected with
 // 400 before reaching SQL, and the schema cache following DDL and NOTIFY pgrst.
-import postgres from 'postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../stack/keys.ts';
-import { serviceSql } from '../helpers/db.ts';
+import { platformSql, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 import { testClient } from '../helpers/supabase.ts';
 import { anonClient, ensureFixture, rest, SCHEMA, serviceClient, userClient, userToken } from './fixture.ts';
@@ -206,12 +205,7 @@ describe('schema cache', () => {
     const table = `probe_${Math.random().toString(36).slice(2, 8)}`;
     const sql = serviceSql();
     // Created with the event triggers held back (replica mode, as supabase_admin), so only the NOTIFY below reloads.
-    const admin = postgres(stackEnv().dbUrl.replace(/\/\/[^@]*@/, '//supabase_admin:postgres@'), { max: 1, onnotice: () => {} });
-    try {
-      await admin.begin((tx) => tx.unsafe(`set local session_replication_role = replica; create table ${SCHEMA}.${table} (id int primary key); grant select on ${SCHEMA}.${table} to anon`));
-    } finally {
-      await admin.end();
-    }
+    await platformSql().begin((tx) => tx.unsafe(`set local session_replication_role = replica; create table ${SCHEMA}.${table} (id int primary key); grant select on ${SCHEMA}.${table} to anon`));
     try {
       const before = await anonClient().from(table).select();
       expect(before.error?.code).toBe('PGRST205');

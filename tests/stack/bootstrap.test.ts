@@ -1,7 +1,7 @@
 // The platform bootstrap makes the database look like a Supabase database.
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
-import { asAnon, asService, asUser, createUser, serviceSql } from '../helpers/db.ts';
+import { asAnon, asService, asUser, createUser, rolledBack, serviceSql } from '../helpers/db.ts';
 import { createAdmin } from '../db/fixtures.ts';
 import { stackEnv } from '../helpers/env.ts';
 
@@ -40,16 +40,14 @@ describe('platform bootstrap', () => {
 
   it('grants new public tables to the API roles by default, as Supabase does', async () => {
     // Created as `postgres` (as migrations are) and rolled back, so no other test sees it.
-    const grants = await serviceSql()
-      .begin(async (tx) => {
-        await tx`create table public.bootstrap_probe (id int primary key)`;
-        const [g] = await tx`
-          select has_table_privilege('anon', 'public.bootstrap_probe', 'select') as anon_select,
-                 has_table_privilege('authenticated', 'public.bootstrap_probe', 'insert') as auth_insert,
-                 has_table_privilege('service_role', 'public.bootstrap_probe', 'delete') as service_delete`;
-        throw Object.assign(new Error('rollback'), { grants: g });
-      })
-      .catch((err: { grants?: unknown }) => err.grants);
+    const grants = await rolledBack(async (tx) => {
+      await tx`create table public.bootstrap_probe (id int primary key)`;
+      const [g] = await tx`
+        select has_table_privilege('anon', 'public.bootstrap_probe', 'select') as anon_select,
+               has_table_privilege('authenticated', 'public.bootstrap_probe', 'insert') as auth_insert,
+               has_table_privilege('service_role', 'public.bootstrap_probe', 'delete') as service_delete`;
+      return g;
+    });
     expect(grants).toEqual({ anon_select: true, auth_insert: true, service_delete: true });
   });
 

@@ -6,24 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSupabaseCli } from '../../stack/database.ts';
-import { platformSql, serviceSql, type Tx } from '../helpers/db.ts';
+import { platformSql, rolledBack, serviceSql } from '../helpers/db.ts';
 import { stackEnv } from '../helpers/env.ts';
 
 const sql = serviceSql();
-
-/** Runs `fn` as postgres in a transaction that is always rolled back; returns what fn returned. */
-async function rolledBack<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  let result: T | undefined;
-  await sql
-    .begin(async (tx) => {
-      result = await fn(tx);
-      throw new Error('rollback');
-    })
-    .catch((err: Error) => {
-      if (err.message !== 'rollback') throw err;
-    });
-  return result as T;
-}
 
 /** The error a statement run as postgres ends with (in its own transaction unless it cannot run in one). */
 async function refusal(statement: string, inTransaction = true): Promise<string> {
