@@ -34,16 +34,42 @@ function statusOf(code: string): number | undefined {
   return pt ? Number(pt[1]) : STATUS_BY_SQLSTATE[code];
 }
 
-export async function asServiceRole<T>(fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+/** Errors of the connection itself (it closed or broke), after which postgres.js reconnects it. */
+const CONNECTION_ERRORS = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * One short transaction as service_role, on a connection of its own. BEGIN and
+ * SET LOCAL ROLE go in one round trip (one simple query), so a one-statement
+ * call makes four (begin, the statement's describe and its execute, as
+ * postgres.js sends an unprepared statement, commit) where `sql.begin` makes five.
+ * Nothing else is sent while a statement is being built: postgres.js would
+ * blame a statement's build error (an undefined value) on the query in flight.
+ */
+export async function asServiceRole<T>(fn: (tx: postgres.Sql) => Promise<T>): Promise<T> {
+  const conn = await sql().reserve();
+  // The connection goes back to the pool only once COMMIT or ROLLBACK has
+  // answered: one that closed meanwhile is already with the pool, to reconnect.
+  let reusable = false;
   try {
-    return await sql().begin(async (tx) => {
-      await tx`set local role service_role`;
-      return fn(tx);
-    }) as T;
+    let value: T;
+    try {
+      await conn.unsafe('begin; set local role service_role');
+      value = await fn(conn);
+    } catch (err) {
+      await conn.unsafe('rollback').then(() => (reusable = true), () => {});
+      throw err;
+    }
+    await conn.unsafe('commit').then(() => (reusable = true), async (err) => {
+      if (!CONNECTION_ERRORS.has((err as { code?: string }).code ?? '')) reusable = true;
+      throw err;
+    });
+    return value;
   } catch (err) {
     const e = err as { code?: string; message?: string; detail?: string };
     const status = e.code ? statusOf(e.code) : undefined;
     if (status) throw new HttpError(status, e.message ?? 'invalid_request', e.detail ?? e.message ?? 'The request was refused');
     throw err;
+  } finally {
+    if (reusable) conn.release();
   }
 }

@@ -102,6 +102,8 @@ async function refundAtStripe(r: CardRefund): Promise<RefundAnswer> {
     { payment_intent: r.provider_payment_id, amount: r.amount, metadata: { refund_id: r.refund_id, reference: r.payment_reference } },
     { idempotencyKey: `refund:${r.refund_id}` },
   );
+  // An answer that names no refund proves nothing was made: the refund stays pending, to be asked again.
+  if (typeof made.id !== 'string' || !made.id) throw new Error('Stripe answered the refund without a refund id');
   return { providerRefundId: made.id, status: stripeRefundStatus(made.status), failure: made.failure_reason ?? undefined };
 }
 

@@ -13,7 +13,7 @@ import { stripe } from '../_shared/stripe.ts';
 import type { Caller } from '../_shared/caller.ts';
 
 /** The order's payment method, read as the caller (RLS), as the client itself could read it. */
-async function orderPaymentMethod(tx: postgres.TransactionSql, caller: Caller, orderId: string): Promise<string> {
+async function orderPaymentMethod(tx: postgres.Sql, caller: Caller, orderId: string): Promise<string> {
   await tx`select set_config('role', 'authenticated', true),
                   set_config('request.jwt.claims', ${JSON.stringify({ sub: caller.userId, role: 'authenticated' })}, true)`;
   const [order] = await tx`select payment_method from public.orders where id = ${orderId}`;
