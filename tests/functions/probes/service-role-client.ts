@@ -1,0 +1,25 @@
+// Run by db-client.test.ts under Deno: exercises _shared/db.ts as the functions
+// use it and prints what it saw as one JSON line.
+import { asServiceRole } from '../../../supabase/functions/_shared/db.ts';
+
+const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e) => String((e as { code?: string }).code ?? e));
+
+const [who] = await asServiceRole((sql) => sql`select current_user as role`);
+// More refusals than the pool has connections: none may leave one unusable.
+const refusedUndefined = await Promise.all(Array.from({ length: 12 }, () => outcome(asServiceRole((sql) => sql`select ${undefined as unknown as number}::int`))));
+const refusedSql = await Promise.all(Array.from({ length: 12 }, () => outcome(asServiceRole(async (sql) => {
+  await sql`select ${1}::int`;
+  return sql`select 1 / ${0}::int`;
+}))));
+const thrown = await Promise.all(Array.from({ length: 12 }, () => outcome(asServiceRole(async (sql) => {
+  await sql`select ${1}::int`;
+  throw new Error('thrown by the caller');
+}))));
+// Each later call starts outside any transaction (it would fail with 25P02 in an aborted one, or wait forever on a stuck one).
+const after = await Promise.all(Array.from({ length: 20 }, (_, i) => asServiceRole(async (sql) => {
+  const [row] = await sql`select ${i}::int as i, current_user as role, txid_current()::text as xact`;
+  return row;
+})));
+const transactions = new Set(after.map((r) => r.xact)).size;
+console.log(JSON.stringify({ role: who.role, refusedUndefined, refusedSql, thrown, after: after.map(({ i, role }) => ({ i, role })), transactions }));
+Deno.exit(0);
