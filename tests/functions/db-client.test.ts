@@ -23,6 +23,8 @@ describe('asServiceRole', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const seen = JSON.parse(result.stdout);
+    // Prepared statements on a direct connection; none through Supavisor's transaction mode.
+    expect(seen.prepares).toEqual({ direct: true, transactionPooler: false });
     expect(seen.role).toBe('service_role');
     expect(seen.refusedUndefined).toEqual(Array(12).fill('UNDEFINED_VALUE'));
     expect(seen.refusedSql).toEqual(Array(12).fill('22012'));

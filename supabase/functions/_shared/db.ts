@@ -11,12 +11,22 @@ export type Payment = Tables<'payments'>;
 
 let client: postgres.Sql | null = null;
 
+/**
+ * Whether statements are prepared on this connection. SUPABASE_DB_URL is a
+ * direct connection, where a prepared statement is sent in one round trip
+ * instead of two (postgres.js describes an unprepared one before binding it);
+ * Supavisor's transaction mode (port 6543) cannot keep prepared statements.
+ */
+export function preparesStatements(url: string): boolean {
+  return new URL(url).port !== '6543';
+}
+
 function sql(): postgres.Sql {
-  client ??= postgres(requireEnv('SUPABASE_DB_URL'), {
+  const url = requireEnv('SUPABASE_DB_URL');
+  client ??= postgres(url, {
     max: 5,
     idle_timeout: 20,
-    // Statements are not prepared so the URL may also be a transaction-mode pooler.
-    prepare: false,
+    prepare: preparesStatements(url),
     onnotice: () => {},
     connection: { application_name: 'edge-functions' },
     // Money is bigint in minor units; amounts fit in a double, as the generated types say.
@@ -40,8 +50,8 @@ const CONNECTION_ERRORS = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CON
 /**
  * One short transaction as service_role, on a connection of its own. BEGIN and
  * SET LOCAL ROLE go in one round trip (one simple query), so a one-statement
- * call makes four (begin, the statement's describe and its execute, as
- * postgres.js sends an unprepared statement, commit) where `sql.begin` makes five.
+ * call makes three (begin, the statement, commit) where `sql.begin` makes four,
+ * and one more each where statements cannot be prepared.
  * Nothing else is sent while a statement is being built: postgres.js would
  * blame a statement's build error (an undefined value) on the query in flight.
  */

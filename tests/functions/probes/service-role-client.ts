@@ -1,6 +1,6 @@
 // Run by db-client.test.ts under Deno: exercises _shared/db.ts as the functions
 // use it and prints what it saw as one JSON line.
-import { asServiceRole } from '../../../supabase/functions/_shared/db.ts';
+import { asServiceRole, preparesStatements } from '../../../supabase/functions/_shared/db.ts';
 
 const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e) => String((e as { code?: string }).code ?? e));
 
@@ -21,5 +21,6 @@ const after = await Promise.all(Array.from({ length: 20 }, (_, i) => asServiceRo
   return row;
 })));
 const transactions = new Set(after.map((r) => r.xact)).size;
-console.log(JSON.stringify({ role: who.role, refusedUndefined, refusedSql, thrown, after: after.map(({ i, role }) => ({ i, role })), transactions }));
+const prepares = { direct: preparesStatements(Deno.env.get('SUPABASE_DB_URL')!), transactionPooler: preparesStatements('postgresql://postgres.ref:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres') };
+console.log(JSON.stringify({ prepares, role: who.role, refusedUndefined, refusedSql, thrown, after: after.map(({ i, role }) => ({ i, role })), transactions }));
 Deno.exit(0);
