@@ -359,6 +359,19 @@ export default async function lunchPeak(ctx: BenchContext): Promise<void> {
     const breakStep = [...rows].reverse().find(({ s }) => s.errors.length === 0 && s.toVendorMs.length > 0 && percentile([...s.toVendorMs].sort((a, b) => a - b), 99) < 1000 && rows.slice(0, rows.findIndex((r) => r.s === s) + 1).every((r) => r.s.errors.length === 0));
     log(`  break point (last step with p99 order→vendor < 1 s and no errors): ${breakStep ? `${breakStep.s.customers} customers, ${breakStep.perMin.toFixed(0)} orders/min` : 'none'}`);
     log(`  status changes ${changes.length}, orders paid ${paidAt.size}: lost at vendor ${lostVendor}, lost at customer ${lostCustomer} (on neither the order's channel nor the inbox; ${beforeSubscribe} made before the order's channel had joined and ${inboxOnly} after it reached the customer by the inbox only), pushes missing ${lostPush}`);
+    if (lostPush > 0) {
+      // A push not at the fake FCM after the drain is late (its delivery still in the
+      // outbox) or lost (marked sent, or never queued): the outbox tells which.
+      const unsent = await sql<Array<{ status: string; n: number }>>`
+        select d.status, count(*)::int as n
+        from public.notification_deliveries d
+        join public.notifications n on n.id = d.notification_id
+        join public.orders o on o.id = n.order_id and o.customer_id = d.user_id
+        where d.channel = 'push' and d.status <> 'sent' and o.id = any(${[...orderStep.keys()]}::uuid[])
+        group by d.status order by d.status`;
+      const late = unsent.reduce((sum, r) => sum + r.n, 0);
+      log(`    of the missing pushes, still in the outbox after the drain: ${unsent.map((r) => `${r.n} ${r.status}`).join(', ') || 'none'}; lost (marked sent or never queued): ${Math.max(0, lostPush - late)}`);
+    }
     const errs = steps.flatMap((s) => s.errors);
     if (errs.length) log(`  errors (first 5 distinct): ${[...new Set(errs)].slice(0, 5).join(' | ')}`);
     log(`  total time under load ${((Date.now() - runStart) / 1000).toFixed(0)} s`);
