@@ -35,6 +35,16 @@ function sql(): postgres.Sql {
   return client;
 }
 
+/**
+ * After a lost connection the next call gets a new pool; the old one ends once
+ * the calls still running on it are done (or after a while, if one hangs).
+ */
+function retire(pool: postgres.Sql): void {
+  if (client !== pool) return;
+  client = null;
+  pool.end({ timeout: 30 }).catch(() => {});
+}
+
 /** The errors the contract raises: our code as message, a human detail, SQLSTATE for the class. */
 const STATUS_BY_SQLSTATE: Record<string, number> = { P0001: 400, '42501': 403, '23514': 400, '22P02': 400 };
 
@@ -48,6 +58,19 @@ function statusOf(code: string): number | undefined {
 const CONNECTION_ERRORS = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNRESET', 'EPIPE']);
 
 /**
+ * Whether the connection is gone: a client-side connection error, or a FATAL
+ * from the server (a terminated backend, a shutdown), after which it closes.
+ * Nothing may be sent on it then: postgres.js would write to a closed socket
+ * in a timer, and that uncaught error ends the worker and its other requests.
+ * Nor may the pool reconnect it: postgres.js keeps the FATAL on the connection
+ * and fails its next user with it (and, at times, an internal query, unhandled).
+ */
+function connectionLost(err: unknown): boolean {
+  const e = err as { code?: string; severity?: string };
+  return CONNECTION_ERRORS.has(e.code ?? '') || e.severity === 'FATAL' || e.severity === 'PANIC';
+}
+
+/**
  * One short transaction as service_role, on a connection of its own. BEGIN and
  * SET LOCAL ROLE go in one round trip (one simple query), so a one-statement
  * call makes three (begin, the statement, commit) where `sql.begin` makes four,
@@ -56,7 +79,8 @@ const CONNECTION_ERRORS = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CON
  * blame a statement's build error (an undefined value) on the query in flight.
  */
 export async function asServiceRole<T>(fn: (tx: postgres.Sql) => Promise<T>): Promise<T> {
-  const conn = await sql().reserve();
+  const pool = sql();
+  const conn = await pool.reserve();
   // The connection goes back to the pool only once COMMIT or ROLLBACK has
   // answered: one that closed meanwhile is already with the pool, to reconnect.
   let reusable = false;
@@ -66,11 +90,13 @@ export async function asServiceRole<T>(fn: (tx: postgres.Sql) => Promise<T>): Pr
       await conn.unsafe('begin; set local role service_role');
       value = await fn(conn);
     } catch (err) {
-      await conn.unsafe('rollback').then(() => (reusable = true), () => {});
+      if (!connectionLost(err)) await conn.unsafe('rollback').then(() => (reusable = true), () => {});
+      else retire(pool);
       throw err;
     }
-    await conn.unsafe('commit').then(() => (reusable = true), async (err) => {
-      if (!CONNECTION_ERRORS.has((err as { code?: string }).code ?? '')) reusable = true;
+    await conn.unsafe('commit').then(() => (reusable = true), (err) => {
+      if (!connectionLost(err)) reusable = true;
+      else retire(pool);
       throw err;
     });
     return value;
