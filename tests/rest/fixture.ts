@@ -8,7 +8,7 @@ import { stackEnv } from '../helpers/env.ts';
 import { testClient, userAccessToken } from '../helpers/supabase.ts';
 
 export const SCHEMA = 'rest_fixture';
-const VERSION = 'rest-fixture v11';
+const VERSION = 'rest-fixture v12';
 
 const FIXTURE_SQL = `
 drop schema if exists rest_fixture cascade;
@@ -108,6 +108,7 @@ create function rest_fixture.numbers(n int) returns setof int language sql immut
 create function rest_fixture.bump_note(note_id bigint) returns void language sql
   as $$ update rest_fixture.notes set score = score + 1 where id = note_id $$;
 create function rest_fixture.echo(json) returns json language sql immutable as $$ select $1 $$;
+create function rest_fixture.nap(ms int) returns void language sql as $$ select pg_sleep(ms / 1000.0) $$;
 create function rest_fixture.echo_object(payload jsonb) returns jsonb language sql immutable as $$ select payload $$;
 create function rest_fixture.whoami() returns json language sql stable
   as $$ select json_build_object('role', current_user, 'sub', auth.uid(), 'method', current_setting('request.method', true),

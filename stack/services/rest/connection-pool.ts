@@ -20,16 +20,18 @@ export class ConnectionPool {
   private readonly held = new Map<string, number>();
   readonly perCaller: number;
 
-  constructor(url: string, size: number, applicationName: string) {
-    this.all = Array.from({ length: size }, () => {
-      const sql = postgres(url, { max: 1, onnotice: () => {}, idle_timeout: 30, fetch_types: false, connection: { application_name: applicationName } });
-      // Like PostgREST, every value goes to Postgres as text for the server to type; the client's
-      // own serializers (bool, json, …) would re-encode strings the server has typed.
-      for (const oid of Object.keys(sql.options.serializers)) delete sql.options.serializers[oid as unknown as number];
-      return sql;
-    });
+  constructor(private readonly url: string, size: number, private readonly applicationName: string) {
+    this.all = Array.from({ length: size }, () => this.client());
     this.idle = [...this.all];
     this.perCaller = Math.max(1, size - RESERVED);
+  }
+
+  private client(): postgres.Sql {
+    const sql = postgres(this.url, { max: 1, onnotice: () => {}, idle_timeout: 30, fetch_types: false, connection: { application_name: this.applicationName } });
+    // Like PostgREST, every value goes to Postgres as text for the server to type; the client's
+    // own serializers (bool, json, …) would re-encode strings the server has typed.
+    for (const oid of Object.keys(sql.options.serializers)) delete sql.options.serializers[oid as unknown as number];
+    return sql;
   }
 
   acquire(caller: string): Promise<postgres.Sql> {
@@ -53,6 +55,18 @@ export class ConnectionPool {
     else this.held.delete(caller);
     this.idle.push(sql);
     this.dispatch();
+  }
+
+  /**
+   * Gives back a client whose connection was lost, and puts a new one in its
+   * place: postgres.js would reconnect the old one with the lost connection's
+   * last query and error still on it, and fail or stall the next request.
+   */
+  replace(caller: string, sql: postgres.Sql): void {
+    const fresh = this.client();
+    this.all[this.all.indexOf(sql)] = fresh;
+    sql.end({ timeout: 0 }).catch(() => {});
+    this.release(caller, fresh);
   }
 
   /** Lends idle connections to waiting callers under their share, each in turn. */

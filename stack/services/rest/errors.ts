@@ -80,6 +80,15 @@ export function statusForSqlState(code: string, message: string, authed: boolean
 /** Client-side error codes of the `postgres` package and Node for an unreachable database. */
 const CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND']);
 
+/**
+ * Whether a client's connection is gone: a client-side connection error, or a
+ * FATAL from the server (a terminated backend, a shutdown), after which it closes.
+ */
+export function connectionLost(err: unknown): boolean {
+  const e = err as { code?: string; severity?: string } | null;
+  return CONNECTION_CODES.has(e?.code ?? '') || e?.severity === 'FATAL' || e?.severity === 'PANIC';
+}
+
 interface PgLikeError {
   code?: string;
   message?: string;

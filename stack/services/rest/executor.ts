@@ -2,6 +2,7 @@
 // GET/HEAD), the JWT's role and the request.* settings transaction-local, the
 // role's own settings (statement_timeout, …) applied, then the statement.
 import type { ConnectionPool } from './connection-pool.ts';
+import { connectionLost } from './errors.ts';
 import type { Statement } from './plan.ts';
 
 export interface RequestIdentity {
@@ -57,6 +58,8 @@ export async function execute(pool: ConnectionPool, who: RequestIdentity, statem
   const setupSql = `select ${settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`;
   const conn = await pool.acquire(who.caller);
   let open = false;
+  // A connection lost mid-request (a terminated backend, a restart) answers 503 and is replaced.
+  let lost = false;
   try {
     // BEGIN, the settings, the statement and (when nothing must be checked first) COMMIT go out
     // together: one round trip. A failure turns the pipelined COMMIT into a rollback.
@@ -72,6 +75,7 @@ export async function execute(pool: ConnectionPool, who: RequestIdentity, statem
     open = !endsAtOnce;
     const results = await Promise.allSettled(queries);
     const failure = firstFailure(results);
+    lost = results.some((r) => r.status === 'rejected' && connectionLost(r.reason));
     if (failure !== undefined) throw failure;
     const plan = (results[2] as PromiseFulfilledResult<Array<Record<string, Array<{ Plan: { 'Plan Rows': number } }>>> | null>).value;
     const rows = (results[3] as PromiseFulfilledResult<unknown[]>).value;
@@ -82,12 +86,18 @@ export async function execute(pool: ConnectionPool, who: RequestIdentity, statem
     }
     if (open) {
       opts.check(outcome);
-      await conn.unsafe(opts.rollback ? 'rollback' : 'commit', [], { prepare: true });
+      await conn.unsafe(opts.rollback ? 'rollback' : 'commit', [], { prepare: true }).catch((err) => {
+        lost = connectionLost(err);
+        throw err;
+      });
       open = false;
     }
     return outcome;
   } finally {
-    if (open) await conn.unsafe('rollback').catch(() => {});
-    pool.release(who.caller, conn);
+    if (lost) pool.replace(who.caller, conn);
+    else {
+      if (open) await conn.unsafe('rollback').catch(() => {});
+      pool.release(who.caller, conn);
+    }
   }
 }
