@@ -82,7 +82,7 @@ export async function asServiceRole<T>(fn: (tx: postgres.Sql) => Promise<T>): Pr
   const pool = sql();
   const conn = await pool.reserve();
   // The connection goes back to the pool only once COMMIT or ROLLBACK has
-  // answered: one that closed meanwhile is already with the pool, to reconnect.
+  // answered; a lost one never does (its pool is retired).
   let reusable = false;
   try {
     let value: T;
