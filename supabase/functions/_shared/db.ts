@@ -22,8 +22,9 @@ export function preparesStatements(url: string): boolean {
 }
 
 function sql(): postgres.Sql {
+  if (client) return client;
   const url = requireEnv('SUPABASE_DB_URL');
-  client ??= postgres(url, {
+  client = postgres(url, {
     max: 5,
     idle_timeout: 20,
     prepare: preparesStatements(url),
@@ -81,31 +82,28 @@ function connectionLost(err: unknown): boolean {
 export async function asServiceRole<T>(fn: (tx: postgres.Sql) => Promise<T>): Promise<T> {
   const pool = sql();
   const conn = await pool.reserve();
-  // The connection goes back to the pool only once COMMIT or ROLLBACK has
-  // answered; a lost one never does (its pool is retired).
-  let reusable = false;
+  // A lost connection never goes back to the pool: its pool is retired instead.
+  let lost = false;
   try {
-    let value: T;
     try {
       await conn.unsafe('begin; set local role service_role');
-      value = await fn(conn);
+      const value = await fn(conn);
+      await conn.unsafe('commit');
+      return value;
     } catch (err) {
-      if (!connectionLost(err)) await conn.unsafe('rollback').then(() => (reusable = true), () => {});
-      else retire(pool);
+      lost = connectionLost(err);
+      // After a failed COMMIT the transaction is over and this ROLLBACK only warns;
+      // a connection that cannot even roll back is not lent again.
+      if (!lost) await conn.unsafe('rollback').catch(() => (lost = true));
       throw err;
     }
-    await conn.unsafe('commit').then(() => (reusable = true), (err) => {
-      if (!connectionLost(err)) reusable = true;
-      else retire(pool);
-      throw err;
-    });
-    return value;
   } catch (err) {
     const e = err as { code?: string; message?: string; detail?: string };
     const status = e.code ? statusOf(e.code) : undefined;
     if (status) throw new HttpError(status, e.message ?? 'invalid_request', e.detail ?? e.message ?? 'The request was refused');
     throw err;
   } finally {
-    if (reusable) conn.release();
+    if (lost) retire(pool);
+    else conn.release();
   }
 }
